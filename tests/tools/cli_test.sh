@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Tests of the `kiln` command line as a user types it: exit codes (0 ok, 1 failed, 2 usage),
+# messages that list what is valid, --json fields, and the README's commands.
+set -u
+kiln="$1"
+fails=0; passes=0
+check() {  # check NAME EXPECTED_EXIT COMMAND... ; output in $out
+  local name="$1" want="$2"; shift 2
+  out=$("$@" 2>&1); local got=$?
+  if [ "$got" -ne "$want" ]; then
+    echo "FAIL $name: exit $got, want $want"; echo "$out" | head -20; fails=$((fails+1))
+  else passes=$((passes+1)); fi
+}
+contains() {  # contains NAME TEXT
+  if ! grep -qF -- "$2" <<<"$out"; then
+    echo "FAIL $1: output lacks '$2'"; echo "$out" | head -20; fails=$((fails+1))
+  else passes=$((passes+1)); fi
+}
+
+check list 0 "$kiln" sim list;                      contains list "leveldb-crash"
+check bugs 0 "$kiln" sim bugs;                      contains bugs "simfs-crash-loses-synced"
+contains bugs "leveldb-crash-ack-unsynced"
+check run-json 0 "$kiln" sim run --scenario leveldb-crash --seed 42 --json
+contains run-json '"ok":true'; contains run-json '"trace_hash"'; contains run-json '"fault_counts"'
+contains run-json '"commit"'; contains run-json '"replay"'
+h1=$(grep -o '"trace_hash":"[0-9a-f]*"' <<<"$out")
+check run-json-again 0 "$kiln" sim run --scenario leveldb-crash --seed 42 --json
+h2=$(grep -o '"trace_hash":"[0-9a-f]*"' <<<"$out")
+[ "$h1" = "$h2" ] && passes=$((passes+1)) || { echo "FAIL same seed, different hash"; fails=$((fails+1)); }
+check run-43 0 "$kiln" sim run --scenario leveldb-crash --seed 43 --json
+h3=$(grep -o '"trace_hash":"[0-9a-f]*"' <<<"$out")
+[ "$h1" != "$h3" ] && passes=$((passes+1)) || { echo "FAIL seeds 42 and 43 share a hash"; fails=$((fails+1)); }
+check run-none 0 "$kiln" sim run --scenario leveldb-crash --seed 5 --faults none --json
+contains run-none '"fault_counts":{}'; contains run-none '"faults":"none"'
+check run-text 0 "$kiln" sim run --scenario leveldb-crash --seed 5
+contains run-text "SEED=5"; contains run-text "replay: build/kiln sim run --scenario leveldb-crash --seed 5 --faults"
+check bug-caught 1 "$kiln" sim run --scenario leveldb-crash --seed 1 --faults crash --bug simfs-crash-loses-synced
+contains bug-caught "FAILED"; contains bug-caught "--bug simfs-crash-loses-synced"
+check unknown-scenario 2 "$kiln" sim run --scenario nope --seed 1; contains unknown-scenario "leveldb-crash"
+check bad-seed 2 "$kiln" sim run --scenario leveldb-crash --seed abc
+check unknown-fault 2 "$kiln" sim run --scenario leveldb-crash --seed 1 --faults crash,meteor
+contains unknown-fault "io-write"
+check unknown-bug 2 "$kiln" sim run --scenario leveldb-crash --seed 1 --bug nope
+check bad-level 2 "$kiln" sim run --scenario leveldb-crash --seed 1 --log-level loud
+check log 0 "$kiln" sim run --scenario leveldb-crash --seed 2 --log-level info; contains log "[t="
+check until 0 "$kiln" sim run --scenario leveldb-crash --seed 2 --until-step 100
+contains until "stopped at step 100"
+check determinism 0 "$kiln" sim check-determinism --scenario leveldb-crash --seed 9
+contains determinism "deterministic"
+check sweep 0 "$kiln" sim sweep --scenario all --seeds 3 --junit "${TMPDIR:-/tmp}/kiln-cli-junit.xml"
+contains sweep "failures"
+grep -q '<testsuite name="leveldb-crash" tests="3" failures="0"' "${TMPDIR:-/tmp}/kiln-cli-junit.xml" \
+  && passes=$((passes+1)) || { echo "FAIL junit file"; fails=$((fails+1)); }
+check sweep-fail 1 "$kiln" sim sweep --scenario leveldb-crash --seeds 5 --faults crash --bug simfs-crash-loses-synced --fail-fast
+contains sweep-fail "replay: build/kiln sim run"
+check usage 2 "$kiln" sim
+
+echo "$passes passed, $fails failed"
+[ "$fails" -eq 0 ]
