@@ -7,11 +7,10 @@
 #include "sim/sim_log.h"
 #include "sim/world.h"
 
-#ifndef KILN_GIT_COMMIT
-#define KILN_GIT_COMMIT "unknown"
-#endif
-
 namespace kiln::sim {
+
+extern const char kBuildCommit[];  // Generated at build time (cmake/commit.cmake).
+
 namespace {
 
 // Enables the requested bugs for one run and disables them again, whatever happens.
@@ -71,7 +70,7 @@ void Fail(RunReport& r, World& world, std::string kind, std::string property, st
 }  // namespace
 
 const char* BuildCommit() {
-  return KILN_GIT_COMMIT;
+  return kBuildCommit;
 }
 
 std::string ReplayCommand(const RunReport& r) {

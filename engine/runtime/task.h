@@ -10,6 +10,12 @@
 //   reports expected failures with Status, so an exception here is a bug.
 //
 // Top-level tasks are started with Scheduler::spawn(); nothing else resumes a Task directly.
+//
+// NOTE (GCC 12): GCC 12.2 destroys some temporaries twice when they appear inside a co_await
+// expression: aggregates with a non-trivial destructor, lambdas included. So inside co_await,
+// a lambda captures only references, pointers and trivially destructible values
+// (`co_await s.blocking([&] {...})`); anything else is named first and moved in. Constructor
+// calls such as std::string(...) are not affected.
 #pragma once
 
 #include <cassert>

@@ -32,6 +32,8 @@ h3=$(grep -o '"trace_hash":"[0-9a-f]*"' <<<"$out")
 [ "$h1" != "$h3" ] && passes=$((passes+1)) || { echo "FAIL seeds 42 and 43 share a hash"; fails=$((fails+1)); }
 check run-none 0 "$kiln" sim run --scenario leveldb-crash --seed 5 --faults none --json
 contains run-none '"fault_counts":{}'; contains run-none '"faults":"none"'
+check run-kinds 0 "$kiln" sim run --scenario leveldb-crash --seed 42 --faults crash,lost,torn,io-sync=0.01
+contains run-kinds "faults: crash=20,lost,torn,io-sync=0.01"
 check run-text 0 "$kiln" sim run --scenario leveldb-crash --seed 5
 contains run-text "SEED=5"; contains run-text "replay: build/kiln sim run --scenario leveldb-crash --seed 5 --faults"
 check bug-caught 1 "$kiln" sim run --scenario leveldb-crash --seed 1 --faults crash --bug simfs-crash-loses-synced
