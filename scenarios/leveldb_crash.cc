@@ -34,6 +34,9 @@ using sim::FaultKind;
 KILN_DEFINE_BUG(no_failstop, "leveldb-crash-no-failstop",
                 "leveldb-crash clients shrug off a write error and keep writing, as LevelDB's "
                 "API lets them (LevelDB fail-stops itself only on a failed sync)");
+KILN_DEFINE_BUG(leaky_state, "leveldb-crash-nondeterministic",
+                "leveldb-crash lets state leak from one run to the next (a static counter picks "
+                "keys), so the same seed replays differently: check-determinism must say where");
 KILN_DEFINE_BUG(ack_unsynced, "leveldb-crash-ack-unsynced",
                 "leveldb-crash clients write with sync=false but record the write as synced "
                 "(a durability bug the checker must catch)");
@@ -186,7 +189,12 @@ class LevelDbCrash final : public sim::Scenario {
       co_await world_->scheduler().sleep_for(Duration(rnd.range(0, 1000)));
       if (ops_remaining_ == 0) break;
       --ops_remaining_;
-      const std::string key = "k" + std::to_string(rnd.uniform(kKeys));
+      uint64_t key_index = rnd.uniform(kKeys);
+      if (KILN_BUG(leaky_state)) {
+        static uint64_t runs_so_far = 0;  // Survives the run: exactly the bug.
+        key_index = (key_index + runs_so_far++) % kKeys;
+      }
+      const std::string key = "k" + std::to_string(key_index);
       const uint64_t pick = rnd.uniform(100);
       bool ok = true;
       if (pick < 45) {

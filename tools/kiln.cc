@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/runtime/bugs.h"
+#include "sim/determinism.h"
 #include "sim/fault_plan.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
@@ -63,37 +64,22 @@ int CmdRun(const sim::RunOptions& options, bool json) {
   return report->ok ? kExitOk : kExitFailed;
 }
 
-// Runs the seed twice, keeping every trace event, and names the first step where they differ.
-int CmdCheckDeterminism(sim::RunOptions options) {
-  options.keep_trace_events = true;
-  auto a = sim::RunScenario(options);
-  if (!a.ok()) return Usage(a.status());
-  auto b = sim::RunScenario(options);
-  if (!b.ok()) return Usage(b.status());
-  const auto& ea = a->events;
-  const auto& eb = b->events;
-  const size_t n = std::min(ea.size(), eb.size());
-  for (size_t i = 0; i < n; ++i) {
-    const bool same = ea[i].step == eb[i].step && ea[i].time_us == eb[i].time_us &&
-                      ea[i].kind == eb[i].kind && ea[i].a == eb[i].a && ea[i].b == eb[i].b &&
-                      ea[i].text == eb[i].text;
-    if (!same) {
-      std::printf("NONDETERMINISTIC: %s seed %llu diverges at event %zu (step %llu)\n",
-                  options.scenario.c_str(), static_cast<unsigned long long>(options.seed), i,
-                  static_cast<unsigned long long>(ea[i].step));
-      std::printf("  run 1: %s\n  run 2: %s\n", ea[i].ToString().c_str(), eb[i].ToString().c_str());
-      return kExitFailed;
-    }
-  }
-  if (ea.size() != eb.size() || a->trace_hash != b->trace_hash) {
-    std::printf("NONDETERMINISTIC: %s seed %llu: run 1 has %zu events, run 2 has %zu\n",
-                options.scenario.c_str(), static_cast<unsigned long long>(options.seed), ea.size(),
-                eb.size());
+// Runs the seed twice and names the first step where they differ.
+int CmdCheckDeterminism(const sim::RunOptions& options) {
+  auto d = sim::CheckDeterminism(options);
+  if (!d.ok()) return Usage(d.status());
+  const auto seed = static_cast<unsigned long long>(options.seed);
+  if (!d->deterministic) {
+    std::printf("NONDETERMINISTIC: %s seed %llu diverges at event %llu (step %llu)\n",
+                options.scenario.c_str(), seed,
+                static_cast<unsigned long long>(d->divergence_event),
+                static_cast<unsigned long long>(d->divergence_step));
+    std::printf("  run 1: %s\n  run 2: %s\n", d->first_run.c_str(), d->second_run.c_str());
     return kExitFailed;
   }
-  std::printf("deterministic: %s seed %llu, %zu events, %llu steps, trace_hash %s\n",
-              options.scenario.c_str(), static_cast<unsigned long long>(options.seed), ea.size(),
-              static_cast<unsigned long long>(a->steps), HashHex(a->trace_hash).c_str());
+  std::printf("deterministic: %s seed %llu, %llu events, %llu steps, trace_hash %s\n",
+              options.scenario.c_str(), seed, static_cast<unsigned long long>(d->events),
+              static_cast<unsigned long long>(d->steps), HashHex(d->trace_hash).c_str());
   return kExitOk;
 }
 

@@ -49,6 +49,8 @@ check until 0 "$kiln" sim run --scenario leveldb-crash --seed 2 --until-step 100
 contains until "stopped at step 100"
 check determinism 0 "$kiln" sim check-determinism --scenario leveldb-crash --seed 9
 contains determinism "deterministic"
+check nondeterminism 1 "$kiln" sim check-determinism --scenario leveldb-crash --seed 9 --bug leveldb-crash-nondeterministic
+contains nondeterminism "NONDETERMINISTIC"; contains nondeterminism "run 1: step"; contains nondeterminism "run 2: step"
 check sweep 0 "$kiln" sim sweep --scenario all --seeds 3 --junit "${TMPDIR:-/tmp}/kiln-cli-junit.xml"
 contains sweep "failures"
 grep -q '<testsuite name="leveldb-crash" tests="3" failures="0"' "${TMPDIR:-/tmp}/kiln-cli-junit.xml" \
