@@ -82,6 +82,7 @@ BENCHMARK(BM_FillDefaultEnv)->Unit(benchmark::kMillisecond)->Iterations(3);
 // Prints the two fill rates and their ratio after the benchmarks ran.
 class RatioReporter : public benchmark::ConsoleReporter {
  public:
+  RatioReporter() : ConsoleReporter(OO_Tabular) {}
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const Run& r : runs) {
       const double rate = kKeys / (r.real_accumulated_time / r.iterations);

@@ -1,5 +1,6 @@
 #include "properties/kv_durability.h"
 
+#include <algorithm>
 #include <vector>
 
 namespace kiln::properties {
@@ -14,24 +15,25 @@ struct ReadView {
 };
 
 // Checks one read against the writes of its key. Returns an empty string if it is allowed.
+//
+// X is superseded for r by an acknowledged sync write W completed before r began if X completed
+// before W was invoked. So with M = the latest invocation among such W, X is superseded iff
+// X.complete < M: one pass over the key's writes, not one per pair.
 std::string CheckRead(const ReadView& r, const std::vector<const KvOp*>& writes) {
+  bool initial_superseded = false;
+  uint64_t latest_sync_invoke = 0;
+  for (const KvOp* w : writes) {
+    if (w->acked_sync_write() && w->complete_step < r.invoke_step) {
+      initial_superseded = true;
+      latest_sync_invoke = std::max(latest_sync_invoke, w->invoke_step);
+    }
+  }
   // The writes that may still be visible to r: invoked before r completed, not superseded.
   std::vector<const KvOp*> allowed;
-  bool initial_superseded = false;
-  for (const KvOp* w : writes) {
-    if (w->acked_sync_write() && w->complete_step < r.invoke_step) initial_superseded = true;
-  }
   for (const KvOp* x : writes) {
     if (x->invoke_step > r.complete_step) continue;
-    bool superseded = false;
-    for (const KvOp* w : writes) {
-      if (w != x && w->acked_sync_write() && x->complete_step < w->invoke_step &&
-          w->complete_step < r.invoke_step) {
-        superseded = true;
-        break;
-      }
-    }
-    if (!superseded) allowed.push_back(x);
+    if (initial_superseded && x->complete_step < latest_sync_invoke) continue;
+    allowed.push_back(x);
   }
   if (r.value.has_value()) {
     for (const KvOp* x : allowed) {

@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 
+#include "engine/runtime/buggify.h"
 #include "engine/runtime/bugs.h"
 #include "engine/runtime/event.h"
 #include "properties/kv_durability.h"
@@ -42,8 +43,6 @@ KILN_DEFINE_BUG(ack_unsynced, "leveldb-crash-ack-unsynced",
                 "(a durability bug the checker must catch)");
 
 constexpr const char* kDbPath = "/db";
-constexpr int kKeys = 12;
-constexpr int kOpsTotal = 400;
 constexpr int kOpenAttemptsMax = 100000;
 
 class LevelDbCrash final : public sim::Scenario {
@@ -73,7 +72,10 @@ class LevelDbCrash final : public sim::Scenario {
     clients_finished_ = std::make_unique<Event>(world.scheduler(), "clients-finished");
     corruption_allowed_ =
         world.plan().enabled(FaultKind::kCorrupt) || world.plan().enabled(FaultKind::kMisdirect);
-    clients_ = static_cast<int>(world.random().range(2, 6));
+    // Knobs (--param NAME=V): the shrinker lowers ops and clients to find a small failing run.
+    clients_ = world.param("clients", world.random().range(2, 6), 1, 64);
+    ops_remaining_ = world.param("ops", 400, 0, 1000000);
+    keys_ = world.param("keys", 12, 1, 100000);
     machine_->on_boot = [this](sim::Machine& m) { world_->spawn_on(m, Boot(), "boot"); };
     machine_->on_halt = [this](sim::Machine&) {
       // Queued background work runs (on power loss it fails: the disk is dead), then the DB
@@ -122,7 +124,8 @@ class LevelDbCrash final : public sim::Scenario {
   leveldb::Options Options() const {
     leveldb::Options o = env_->options();
     o.create_if_missing = true;
-    o.write_buffer_size = 64 * 1024;  // Small: memtable flushes and compactions happen often.
+    o.write_buffer_size =
+        size_t{64} * 1024;  // Small: memtable flushes and compactions happen often.
     o.paranoid_checks = corruption_allowed_;
     return o;
   }
@@ -176,7 +179,7 @@ class LevelDbCrash final : public sim::Scenario {
     db_open_->set();
     sched.spawn(simfs::RunLevelDbBackground(sched, world_->random(), *env_, Duration(2000)),
                 "leveldb-background");
-    for (int c = 0; c < clients_ && ops_remaining_ > 0; ++c) {
+    for (int64_t c = 0; c < clients_ && ops_remaining_ > 0; ++c) {
       sched.spawn(Client(static_cast<uint64_t>(c)), "client-" + std::to_string(c));
     }
   }
@@ -186,13 +189,15 @@ class LevelDbCrash final : public sim::Scenario {
     auto& rnd = world_->random();
     while (ops_remaining_ > 0 && !world_->failed()) {
       // Think time: clients do not hammer the store back to back, and faults get time to land.
-      co_await world_->scheduler().sleep_for(Duration(rnd.range(0, 1000)));
+      // Rare but legal: a burst with none.
+      const Duration think(rnd.range(0, 1000));
+      if (!BUGGIFY) co_await world_->scheduler().sleep_for(think);
       if (ops_remaining_ == 0) break;
       --ops_remaining_;
-      uint64_t key_index = rnd.uniform(kKeys);
+      uint64_t key_index = rnd.uniform(static_cast<uint64_t>(keys_));
       if (KILN_BUG(leaky_state)) {
         static uint64_t runs_so_far = 0;  // Survives the run: exactly the bug.
-        key_index = (key_index + runs_so_far++) % kKeys;
+        key_index = (key_index + runs_so_far++) % static_cast<uint64_t>(keys_);
       }
       const std::string key = "k" + std::to_string(key_index);
       const uint64_t pick = rnd.uniform(100);
@@ -277,7 +282,7 @@ class LevelDbCrash final : public sim::Scenario {
       verified_ = true;  // No final state: the check covers the reads made before detection.
       co_return;
     }
-    for (int k = 0; k < kKeys; ++k) {
+    for (int64_t k = 0; k < keys_; ++k) {
       const std::string key = "k" + std::to_string(k);
       std::string value;
       leveldb::Status s = co_await sched.blocking([&] {
@@ -308,8 +313,9 @@ class LevelDbCrash final : public sim::Scenario {
   std::string corruption_detected_;  // LevelDB refused damaged files (faults outside contract).
   bool db_failed_ = false;           // This DB instance saw a write error: it takes no more.
   bool restart_requested_ = false;
-  int clients_ = 0;
-  int ops_remaining_ = kOpsTotal;
+  int64_t clients_ = 0;
+  int64_t ops_remaining_ = 0;
+  int64_t keys_ = 0;
   int active_clients_ = 0;
   uint64_t seq_ = 0;
   properties::KvHistory history_;

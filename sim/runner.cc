@@ -1,5 +1,7 @@
 #include "sim/runner.h"
 
+#include <cerrno>
+#include <cstdlib>
 #include <memory>
 
 #include "engine/runtime/bugs.h"
@@ -51,6 +53,15 @@ std::vector<std::string> StateSummary(World& world, Scenario& scenario) {
 }
 
 void FinishReport(RunReport& r, World& world) {
+  r.fault_events = world.trace().fault_candidates();
+  if (r.only_faults) {
+    r.fault_events = 0;
+    for (uint64_t f : *r.only_faults) r.fault_events += f <= world.trace().fault_candidates();
+  }
+  if (const auto* b = dynamic_cast<const SimBuggify*>(CurrentBuggify())) {
+    r.buggify_active = b->active();
+    r.buggify_sites = b->sites();
+  }
   r.trace_hash = world.trace().hash();
   r.steps = world.scheduler().steps();
   r.trace_events = world.trace().event_count();
@@ -77,7 +88,78 @@ std::string ReplayCommand(const RunReport& r) {
   std::string cmd = "build/kiln sim run --scenario " + r.scenario + " --seed " +
                     std::to_string(r.seed) + " --faults " + r.faults;
   for (const auto& b : r.bugs) cmd += " --bug " + b;
+  for (const auto& [k, v] : r.params) cmd += " --param " + k + "=" + std::to_string(v);
+  if (r.buggify != BuggifyMode::kSwarm) {
+    cmd += " --buggify " + std::string(BuggifyModeName(r.buggify));
+  }
+  if (r.only_faults) cmd += " --only-faults " + FormatFaultList(*r.only_faults);
   return cmd;
+}
+
+Result<BuggifyMode> ParseBuggifyMode(std::string_view text) {
+  if (text == "swarm") return BuggifyMode::kSwarm;
+  if (text == "on") return BuggifyMode::kOn;
+  if (text == "off") return BuggifyMode::kOff;
+  return Status::InvalidArgument("unknown --buggify mode '" + std::string(text) +
+                                 "'; valid: swarm, on, off");
+}
+
+std::string_view BuggifyModeName(BuggifyMode mode) {
+  switch (mode) {
+    case BuggifyMode::kSwarm:
+      return "swarm";
+    case BuggifyMode::kOn:
+      return "on";
+    case BuggifyMode::kOff:
+      return "off";
+  }
+  return "?";
+}
+
+namespace {
+bool ParseInt(std::string_view text, int64_t* out) {
+  if (text.empty()) return false;
+  const std::string s(text);
+  char* end = nullptr;
+  errno = 0;
+  const long long v = std::strtoll(s.c_str(), &end, 10);
+  if (errno != 0 || end != s.c_str() + s.size()) return false;
+  *out = v;
+  return true;
+}
+}  // namespace
+
+Result<std::pair<std::string, int64_t>> ParseParam(std::string_view text) {
+  const size_t eq = text.find('=');
+  int64_t v = 0;
+  if (eq == std::string_view::npos || eq == 0 || !ParseInt(text.substr(eq + 1), &v)) {
+    return Status::InvalidArgument("--param takes NAME=INTEGER, got '" + std::string(text) + "'");
+  }
+  return std::make_pair(std::string(text.substr(0, eq)), v);
+}
+
+Result<std::set<uint64_t>> ParseFaultList(std::string_view text) {
+  std::set<uint64_t> out;
+  if (text == "none") return out;
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    int64_t v = 0;
+    if (!ParseInt(text.substr(0, comma), &v) || v < 1) {
+      return Status::InvalidArgument(
+          "--only-faults takes 'none' or a comma list of fault numbers >= 1, got '" +
+          std::string(text) + "'");
+    }
+    out.insert(static_cast<uint64_t>(v));
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+  }
+  return out;
+}
+
+std::string FormatFaultList(const std::set<uint64_t>& faults) {
+  if (faults.empty()) return "none";
+  std::string out;
+  for (uint64_t f : faults) out += (out.empty() ? "" : ",") + std::to_string(f);
+  return out;
 }
 
 Result<RunReport> RunScenario(const RunOptions& options) {
@@ -94,10 +176,15 @@ Result<RunReport> RunScenario(const RunOptions& options) {
   r.seed = options.seed;
   r.faults = plan->ToSpec();
   r.bugs = options.bugs;
+  r.buggify = options.buggify;
+  r.only_faults = options.only_faults;
   r.commit = BuildCommit();
 
-  World world(WorldOptions{options.seed, *plan, options.keep_trace_events});
+  SimBuggify buggify(options.seed, options.buggify);
+  BuggifyScope buggify_scope(&buggify);
+  World world(WorldOptions{options.seed, *plan, options.keep_trace_events, options.params});
   AttachTraceLog(world.trace(), options.log_level);
+  if (options.only_faults) world.trace().set_fault_mask(*options.only_faults);
   std::unique_ptr<Scenario> scenario = (*info)->make();
   auto& sched = world.scheduler();
   // Tasks reference the scenario's state: they die first, however the run ends.
@@ -117,6 +204,14 @@ Result<RunReport> RunScenario(const RunOptions& options) {
 
   // Safety phase: the workload under faults.
   scenario->setup(world);
+  for (const auto& [name, value] : world.params_given()) {
+    if (world.params_read().count(name) != 0) continue;
+    std::string valid;
+    for (const auto& [n, v] : world.params_read()) valid += (valid.empty() ? "" : ", ") + n;
+    return Status::InvalidArgument("scenario " + options.scenario + " has no parameter '" + name +
+                                   "'; its parameters: " + (valid.empty() ? "(none)" : valid));
+  }
+  r.params = world.params_read();
   world.start_faults();
   sched.run_until(
       [&] {

@@ -5,10 +5,15 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "engine/runtime/result.h"
+#include "sim/buggify.h"
 #include "simclock/trace.h"
 
 namespace kiln::sim {
@@ -22,11 +27,15 @@ struct RunLimits {
 struct RunOptions {
   std::string scenario;
   uint64_t seed = 0;
-  std::string faults = "swarm";    // A FaultPlan spec.
-  std::vector<std::string> bugs;   // Known bugs to enable (KILN_BUG names).
-  bool keep_trace_events = false;  // Return every trace event in the report.
-  uint64_t until_step = 0;         // Stop after this many steps (0: run to the end).
-  std::string log_level = "off";   // See sim_log.h.
+  std::string faults = "swarm";           // A FaultPlan spec.
+  std::vector<std::string> bugs;          // Known bugs to enable (KILN_BUG names).
+  bool keep_trace_events = false;         // Return every trace event in the report.
+  uint64_t until_step = 0;                // Stop after this many steps (0: run to the end).
+  std::string log_level = "off";          // See sim_log.h.
+  std::map<std::string, int64_t> params;  // Scenario knobs (--param NAME=V).
+  BuggifyMode buggify = BuggifyMode::kSwarm;
+  // Shrinking: admit only these fault candidates (see Trace::admit_fault); unset admits all.
+  std::optional<std::set<uint64_t>> only_faults;
   RunLimits limits;
 };
 
@@ -45,6 +54,12 @@ struct RunReport {
   std::string faults;  // The explicit plan spec.
   std::map<std::string, uint64_t> fault_counts;
   std::vector<std::string> bugs;
+  std::map<std::string, int64_t> params;  // Every knob the scenario read, with its value.
+  BuggifyMode buggify = BuggifyMode::kSwarm;
+  std::optional<std::set<uint64_t>> only_faults;
+  uint64_t fault_events = 0;  // Faults admitted by the gate: what shrinking reduces.
+  bool buggify_active = false;
+  std::map<std::string, BuggifySite> buggify_sites;
   std::string commit;
   std::string replay_command;
   bool stopped_at_step = false;  // --until-step reached: the summary below says where.
@@ -59,7 +74,14 @@ const char* BuildCommit();
 // with a message that lists what is valid. A failing run is an Ok result with report.ok false.
 Result<RunReport> RunScenario(const RunOptions& options);
 
-// "build/kiln sim run --scenario S --seed N --faults SPEC [--bug B]..."
+// "build/kiln sim run --scenario S --seed N --faults SPEC [--bug B]... [--param K=V]..."
 std::string ReplayCommand(const RunReport& report);
+
+// Parsing of the command-line spellings, with errors that list what is valid.
+Result<BuggifyMode> ParseBuggifyMode(std::string_view text);  // swarm | on | off
+std::string_view BuggifyModeName(BuggifyMode mode);
+Result<std::pair<std::string, int64_t>> ParseParam(std::string_view text);  // NAME=INTEGER
+Result<std::set<uint64_t>> ParseFaultList(std::string_view text);           // "1,4,9" or "none"
+std::string FormatFaultList(const std::set<uint64_t>& faults);
 
 }  // namespace kiln::sim

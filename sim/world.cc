@@ -1,5 +1,6 @@
 #include "sim/world.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cmath>
 
@@ -15,6 +16,7 @@ Machine::Machine(World& world, std::string name, Random& disk_random)
 World::World(const WorldOptions& options)
     : seed_(options.seed),
       plan_(options.plan),
+      params_given_(options.params),
       trace_(options.keep_trace_events),
       root_random_(options.seed),
       scheduler_random_(root_random_.fork()),
@@ -28,6 +30,16 @@ World::~World() {
   // Tasks first (they reference machines and scenario state), then the machines.
   scheduler_.reset();
   machines_.clear();
+}
+
+int64_t World::param(const std::string& name, int64_t default_value, int64_t min, int64_t max) {
+  assert(min <= default_value);
+  assert(default_value <= max);
+  int64_t v = default_value;
+  auto it = params_given_.find(name);
+  if (it != params_given_.end()) v = std::clamp(it->second, min, max);
+  params_read_[name] = v;
+  return v;
 }
 
 Machine& World::add_machine(const std::string& name) {
@@ -109,6 +121,7 @@ Task<void> World::fault_driver() {
     if (healing_) break;
     const double pick = fault_random_.unit() * total_rate;
     Machine* m = random_up_machine();
+    if (!trace_.admit_fault()) continue;  // Suppressed while shrinking.
     if (pick < crash_rate) {
       if (m == nullptr) continue;
       power_loss(*m);
@@ -117,7 +130,7 @@ Task<void> World::fault_driver() {
     } else if (pick < crash_rate + full_rate) {
       if (m == nullptr) continue;
       simfs::DiskFaults f = m->disk_.faults();
-      f.capacity_bytes = m->disk_.used_bytes() + fault_random_.uniform(64 * 1024);
+      f.capacity_bytes = m->disk_.used_bytes() + fault_random_.uniform(uint64_t{64} * 1024);
       m->disk_.set_faults(f);
       trace_.record_fault("full", m->name_ + " capacity=" + std::to_string(f.capacity_bytes));
       const Duration window(fault_random_.range(1000, 30000));

@@ -60,7 +60,8 @@ class Machine {
 struct WorldOptions {
   uint64_t seed = 0;
   FaultPlan plan;
-  bool keep_trace_events = false;  // Needed to name the first divergence between two runs.
+  bool keep_trace_events = false;         // Needed to name the first divergence between two runs.
+  std::map<std::string, int64_t> params;  // Scenario knobs given on the command line.
 };
 
 class World {
@@ -77,6 +78,14 @@ class World {
   simclock::Trace& trace() { return trace_; }
   // The workload's own stream (clients' choices). Independent of the scheduler's and disks'.
   Random& random() { return workload_random_; }
+
+  // A scenario knob: the value given with --param NAME=V, else `default_value`. A scenario reads
+  // its knobs in setup(); a given name that no scenario reads is a usage error.
+  // REQUIRES: min <= default_value <= max. A given value outside [min, max] is clamped.
+  int64_t param(const std::string& name, int64_t default_value, int64_t min, int64_t max);
+  // The knobs read so far, with their values: printed in the report.
+  const std::map<std::string, int64_t>& params_read() const { return params_read_; }
+  const std::map<std::string, int64_t>& params_given() const { return params_given_; }
 
   // A machine with a fresh disk configured by the plan. The world owns it.
   Machine& add_machine(const std::string& name);
@@ -119,6 +128,8 @@ class World {
 
   uint64_t seed_;
   FaultPlan plan_;
+  std::map<std::string, int64_t> params_given_;
+  std::map<std::string, int64_t> params_read_;
   simclock::Trace trace_;
   simclock::SimClock clock_;
   DeterministicRandom root_random_;

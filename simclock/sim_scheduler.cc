@@ -37,7 +37,7 @@ void SimScheduler::spawn_in(ProcessId process, Task<void> task, std::string_view
   const uint64_t id = next_root_id_++;
   detail::RootTask root = detail::MakeRootTask(std::move(task));
   auto handle = root.release();
-  handle.promise().on_done = [this, id](std::exception_ptr e) { finish_root(id, e); };
+  handle.promise().on_done = [this, id](std::exception_ptr e) { finish_root(id, std::move(e)); };
   roots_.emplace(id, Root{handle, process, std::string(name)});
   trace_.record(TraceKind::kSpawn, id, process, name);
   // The task starts on a later step, as if woken: it joins the ready set like any waiter.
@@ -149,7 +149,7 @@ std::vector<std::string> SimScheduler::live_task_names() const {
   return out;
 }
 
-void SimScheduler::finish_root(uint64_t root_id, std::exception_ptr e) {
+void SimScheduler::finish_root(uint64_t root_id, const std::exception_ptr& e) {
   finished_.push_back(root_id);
   if (e && failure_.empty()) {
     std::string what = "unknown exception";

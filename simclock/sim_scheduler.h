@@ -105,7 +105,7 @@ class SimScheduler final : public Scheduler {
   Ticket arm(std::coroutine_handle<> h, std::function<void()> work, const char* what);
   using TimerEntry = std::pair<int64_t, Ticket>;  // (due time us, ticket): ticket breaks ties.
 
-  void finish_root(uint64_t root_id, std::exception_ptr e);
+  void finish_root(uint64_t root_id, const std::exception_ptr& e);
   void reap_finished();
   void resume(Ticket ticket);
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,20 @@ class Trace {
   // Records a fault and counts it under `fault_kind` (e.g. "crash", "io-write").
   void record_fault(std::string_view fault_kind, std::string_view detail);
 
+  // The fault gate, for shrinking. Every fault about to be injected first asks admit_fault(),
+  // after its random draw (so suppressing a fault changes no other draw). Candidates are numbered
+  // 1, 2, ... in the order they arise; all are admitted unless a mask is set, and then only the
+  // numbers in it.
+  bool admit_fault() {
+    ++fault_candidates_;
+    return !fault_mask_set_ || fault_mask_.count(fault_candidates_) != 0;
+  }
+  void set_fault_mask(std::set<uint64_t> admitted) {
+    fault_mask_ = std::move(admitted);
+    fault_mask_set_ = true;
+  }
+  uint64_t fault_candidates() const { return fault_candidates_; }
+
   uint64_t hash() const { return hash_; }
   uint64_t event_count() const { return event_count_; }
   const std::vector<TraceEvent>& events() const { return events_; }
@@ -74,6 +89,9 @@ class Trace {
   std::vector<TraceEvent> events_;
   std::map<std::string, uint64_t> fault_counts_;
   std::function<void(const TraceEvent&)> listener_;
+  uint64_t fault_candidates_ = 0;
+  bool fault_mask_set_ = false;
+  std::set<uint64_t> fault_mask_;
 };
 
 }  // namespace kiln::simclock

@@ -113,8 +113,9 @@ bool SimDisk::Impl::inject(double p, const char* kind, uint64_t* count, std::str
                            uint64_t inode) {
   assert(count != nullptr);
   if (!disk.random_.chance(p)) return false;
-  ++*count;
   const bool stick = inode != 0 && disk.random_.chance(disk.faults_.sticky_error_p);
+  if (!disk.trace_.admit_fault()) return false;  // Suppressed while shrinking.
+  ++*count;
   if (stick) sticky.insert(inode);
   disk.trace_.record_fault(kind, stick ? std::string(detail) + " sticky" : detail);
   return true;

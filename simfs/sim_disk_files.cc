@@ -173,7 +173,7 @@ Status SimDisk::Impl::write_bytes(FileHandle h, bool append, uint64_t offset,
     land(hnd.inode, offset, data.substr(0, n));
     return Injected(text);
   }
-  if (disk.random_.chance(disk.faults_.misdirected_write_p)) {
+  if (disk.random_.chance(disk.faults_.misdirected_write_p) && disk.trace_.admit_fault()) {
     offset = misdirect(offset);
     ++counts.misdirected_writes;
     disk.trace_.record_fault("misdirected", text + " ->@" + std::to_string(offset));

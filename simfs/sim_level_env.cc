@@ -1,6 +1,8 @@
 // SimLevelEnv: LevelDB's Env over SimDisk and SimClock. The rules for owners are in the header.
 #include "simfs/sim_level_env.h"
 
+#include "engine/runtime/buggify.h"
+
 #include <algorithm>
 #include <cassert>
 #include <cstdarg>
@@ -420,7 +422,10 @@ Task<void> RunLevelDbBackground(Scheduler& scheduler, Random& random, SimLevelEn
                                 Duration poll_max) {
   assert(poll_max >= Duration::zero());
   for (;;) {  // Ends when its process is killed; the scheduler's step limit bounds the run.
-    co_await scheduler.sleep_for(Duration(random.range(0, poll_max.count())));
+    Duration wait(random.range(0, poll_max.count()));
+    // Rare but legal: compactions fall far behind the writers (who then drain them themselves).
+    if (BUGGIFY) wait *= 100;
+    co_await scheduler.sleep_for(wait);
     env.run_background_work_once();
   }
 }

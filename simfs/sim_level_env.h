@@ -85,7 +85,7 @@ class SimLevelEnv final : public leveldb::Env {
   // that never goes back, whatever a fault plan does to wall time.
   static constexpr uint64_t kNowBaseMicros = 1767225600ULL * 1000000ULL;
   // A logged line is cut to this many bytes.
-  static constexpr size_t kLogLineBytesMax = 16 * 1024;
+  static constexpr size_t kLogLineBytesMax = size_t{16} * 1024;
 
   // `disk`, `clock` and `trace` must outlive the env. Every DB opened over this env must be
   // deleted before the env is.

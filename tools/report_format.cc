@@ -23,6 +23,16 @@ nlohmann::json ReportJson(const sim::RunReport& r, int64_t wall_ms) {
   j["faults"] = r.faults;
   j["fault_counts"] = r.fault_counts;
   j["bugs"] = r.bugs;
+  j["params"] = r.params;
+  j["fault_events"] = r.fault_events;
+  if (r.only_faults) j["only_faults"] = sim::FormatFaultList(*r.only_faults);
+  j["buggify"] = std::string(sim::BuggifyModeName(r.buggify));
+  j["buggify_active"] = r.buggify_active;
+  nlohmann::json sites = nlohmann::json::object();
+  for (const auto& [site, b] : r.buggify_sites) {
+    sites[site] = {{"enabled", b.enabled}, {"evaluations", b.evaluations}, {"fired", b.fired}};
+  }
+  j["buggify_sites"] = sites;
   j["commit"] = r.commit;
   j["replay"] = r.replay_command;
   if (!r.ok) {
@@ -44,7 +54,18 @@ std::string ReportText(const sim::RunReport& r, int64_t wall_ms) {
     for (const auto& b : r.bugs) out += " " + b;
     out += "\n";
   }
-  out += "fault counts:";
+  if (!r.params.empty()) {
+    out += "params:";
+    for (const auto& [k, v] : r.params) out += " " + k + "=" + std::to_string(v);
+    out += "\n";
+  }
+  out += "buggify: " + std::string(r.buggify_active ? "on" : "off");
+  for (const auto& [site, b] : r.buggify_sites) {
+    if (b.enabled)
+      out += " " + site + " fired " + std::to_string(b.fired) + "/" + std::to_string(b.evaluations);
+  }
+  out += "\n";
+  out += "fault events: " + std::to_string(r.fault_events) + "; fault counts:";
   if (r.fault_counts.empty()) out += " none";
   for (const auto& [k, v] : r.fault_counts) out += " " + k + "=" + std::to_string(v);
   out += "\n";
