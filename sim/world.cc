@@ -169,6 +169,7 @@ void World::heal() {
     f.dir_crash_mode = old.dir_crash_mode;
     f.sector_bytes = old.sector_bytes;
     m->disk_.set_faults(f);
+    m->disk_.clear_sticky_errors();
     if (!m->up_) boot(*m);
   }
 }

@@ -149,6 +149,22 @@ Result<std::vector<std::string>> SimDisk::Impl::split(std::string_view path, con
 
 // --- Power. ---
 
+void SimDisk::clear_sticky_errors() {
+  impl_->sticky.clear();
+}
+
+bool SimDisk::op_begins() {
+  if (dead_) return true;
+  if (crash_at_op_ != 0 && ops_started_ + 1 == crash_at_op_) {
+    crash_at_op_ = 0;
+    impl_->record(0, 0, "crash point before op " + std::to_string(ops_started_ + 1));
+    crash();
+    return true;
+  }
+  ++ops_started_;
+  return false;
+}
+
 void SimDisk::crash() {
   crash_with(CrashChoice::kSeeded);
 }

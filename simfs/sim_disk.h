@@ -90,6 +90,8 @@ class SimDisk {
 
   const DiskFaults& faults() const { return faults_; }
   // Takes effect from the next operation (the heal phase sets DiskFaults{} here).
+  // Ends every sticky error now (the heal phase: faults stop), as a reboot would.
+  void clear_sticky_errors();
   void set_faults(const DiskFaults& faults) {
     assert(faults.sector_bytes > 0);
     faults_ = faults;
@@ -131,6 +133,14 @@ class SimDisk {
   void crash_with(CrashChoice choice);
   void reboot();  // Come back with the surviving state. REQUIRES: dead().
   bool dead() const { return dead_; }
+
+  // --- Crash points (for walking every crash point of a workload, as ALICE does). ---
+  // Operations started since the disk was made (each public operation counts once).
+  uint64_t ops_started() const { return ops_started_; }
+  // Loses power (crash(), with this disk's DiskFaults) just before operation number
+  // ops_started() + n starts; that operation and every later one fail as on a dead disk.
+  // n = 0 disarms. The owner completes the power loss as after crash(): release, reboot().
+  void crash_before_op(uint64_t n) { crash_at_op_ = n == 0 ? 0 : ops_started_ + n; }
   uint64_t boot_count() const { return boot_count_; }
 
   // --- Inspection for tests and checkers (no faults, no trace). ---
@@ -148,7 +158,12 @@ class SimDisk {
   simclock::Trace& trace_;
   DiskFaults faults_;
   DiskFaultCounts counts_;
+  // Counts an operation about to start; at an armed crash point, loses power first.
+  // Returns dead(): the operation must then fail without effect.
+  bool op_begins();
   bool dead_ = false;
+  uint64_t ops_started_ = 0;
+  uint64_t crash_at_op_ = 0;  // 0: not armed.
   uint64_t boot_count_ = 0;
   std::unique_ptr<Impl> impl_;
 };

@@ -77,7 +77,7 @@ uint64_t SimDisk::Impl::misdirect(uint64_t offset) {
 // --- Operations. ---
 
 Result<FileHandle> SimDisk::open(std::string_view path, OpenOptions options) {
-  if (dead_) return impl_->dead("open");
+  if (op_begins()) return impl_->dead("open");
   Result<std::vector<std::string>> parts = impl_->split(path, "open");
   if (!parts.ok()) return parts.status();
   const std::string name = detail::JoinPath(*parts);
@@ -115,7 +115,7 @@ Result<FileHandle> SimDisk::open(std::string_view path, OpenOptions options) {
 }
 
 Result<size_t> SimDisk::read(FileHandle h, uint64_t offset, std::span<std::byte> buf) {
-  if (dead_) return impl_->dead("read");
+  if (op_begins()) return impl_->dead("read");
   Result<Impl::Handle*> hd = impl_->handle(h, "read");
   if (!hd.ok()) return hd.status();
   const Impl::Handle& handle = **hd;
@@ -149,7 +149,7 @@ Status SimDisk::append(FileHandle h, std::span<const std::byte> data) {
 Status SimDisk::Impl::write_bytes(FileHandle h, bool append, uint64_t offset,
                                   std::string_view data) {
   const char* op = append ? "append" : "write";
-  if (disk.dead_) return dead(op);
+  if (disk.op_begins()) return dead(op);
   Result<Handle*> hd = handle(h, op);
   if (!hd.ok()) return hd.status();
   const Handle& hnd = **hd;
@@ -191,7 +191,7 @@ Status SimDisk::Impl::write_bytes(FileHandle h, bool append, uint64_t offset,
 }
 
 Status SimDisk::truncate(FileHandle h, uint64_t size_bytes) {
-  if (dead_) return impl_->dead("truncate");
+  if (op_begins()) return impl_->dead("truncate");
   Result<Impl::Handle*> hd = impl_->handle(h, "truncate");
   if (!hd.ok()) return hd.status();
   const Impl::Handle& handle = **hd;
@@ -217,7 +217,7 @@ Status SimDisk::truncate(FileHandle h, uint64_t size_bytes) {
 }
 
 Status SimDisk::sync(FileHandle h) {
-  if (dead_) return impl_->dead("sync");
+  if (op_begins()) return impl_->dead("sync");
   Result<Impl::Handle*> hd = impl_->handle(h, "sync");
   if (!hd.ok()) return hd.status();
   const Impl::Handle& handle = **hd;
@@ -243,7 +243,7 @@ Status SimDisk::sync(FileHandle h) {
 }
 
 Status SimDisk::allocate(FileHandle h, uint64_t offset, uint64_t length) {
-  if (dead_) return impl_->dead("allocate");
+  if (op_begins()) return impl_->dead("allocate");
   Result<Impl::Handle*> hd = impl_->handle(h, "allocate");
   if (!hd.ok()) return hd.status();
   const Impl::Handle& handle = **hd;
@@ -271,7 +271,7 @@ Status SimDisk::allocate(FileHandle h, uint64_t offset, uint64_t length) {
 }
 
 Result<uint64_t> SimDisk::size(FileHandle h) {
-  if (dead_) return impl_->dead("size");
+  if (op_begins()) return impl_->dead("size");
   Result<Impl::Handle*> hd = impl_->handle(h, "size");
   if (!hd.ok()) return hd.status();
   const Impl::Handle& handle = **hd;
@@ -286,7 +286,7 @@ Result<uint64_t> SimDisk::size(FileHandle h) {
 }
 
 Status SimDisk::close(FileHandle h) {
-  if (dead_) return impl_->dead("close");
+  if (op_begins()) return impl_->dead("close");
   Result<Impl::Handle*> hd = impl_->handle(h, "close");
   if (!hd.ok()) return hd.status();
   const Impl::Handle handle = **hd;

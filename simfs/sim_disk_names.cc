@@ -79,7 +79,7 @@ detail::Namespace SimDisk::Impl::durable_tree() const {
 // --- Operations. ---
 
 Status SimDisk::create_dir(std::string_view path) {
-  if (dead_) return impl_->dead("mkdir");
+  if (op_begins()) return impl_->dead("mkdir");
   Result<std::vector<std::string>> parts = impl_->split(path, "mkdir");
   if (!parts.ok()) return parts.status();
   const std::string name = detail::JoinPath(*parts);
@@ -99,7 +99,7 @@ Status SimDisk::create_dir(std::string_view path) {
 }
 
 Status SimDisk::remove(std::string_view path) {
-  if (dead_) return impl_->dead("remove");
+  if (op_begins()) return impl_->dead("remove");
   Result<std::vector<std::string>> parts = impl_->split(path, "remove");
   if (!parts.ok()) return parts.status();
   const std::string name = detail::JoinPath(*parts);
@@ -122,7 +122,7 @@ Status SimDisk::remove(std::string_view path) {
 }
 
 Status SimDisk::rename(std::string_view from, std::string_view to) {
-  if (dead_) return impl_->dead("rename");
+  if (op_begins()) return impl_->dead("rename");
   Result<std::vector<std::string>> source = impl_->split(from, "rename");
   if (!source.ok()) return source.status();
   Result<std::vector<std::string>> target = impl_->split(to, "rename");
@@ -157,7 +157,7 @@ Status SimDisk::rename(std::string_view from, std::string_view to) {
 }
 
 Result<std::vector<std::string>> SimDisk::list(std::string_view dir) {
-  if (dead_) return impl_->dead("list");
+  if (op_begins()) return impl_->dead("list");
   Result<std::vector<std::string>> parts = impl_->split(dir, "list");
   if (!parts.ok()) return parts.status();
   const std::string name = detail::JoinPath(*parts);
@@ -176,7 +176,7 @@ Result<std::vector<std::string>> SimDisk::list(std::string_view dir) {
 }
 
 Status SimDisk::sync_dir(std::string_view dir) {
-  if (dead_) return impl_->dead("syncdir");
+  if (op_begins()) return impl_->dead("syncdir");
   Result<std::vector<std::string>> parts = impl_->split(dir, "syncdir");
   if (!parts.ok()) return parts.status();
   const std::string name = detail::JoinPath(*parts);
@@ -194,7 +194,7 @@ Status SimDisk::sync_dir(std::string_view dir) {
 }
 
 Result<uint64_t> SimDisk::file_size(std::string_view path) {
-  if (dead_) return impl_->dead("filesize");
+  if (op_begins()) return impl_->dead("filesize");
   Result<std::vector<std::string>> parts = impl_->split(path, "filesize");
   if (!parts.ok()) return parts.status();
   const std::string name = detail::JoinPath(*parts);
@@ -213,7 +213,7 @@ Result<uint64_t> SimDisk::file_size(std::string_view path) {
 }
 
 Result<bool> SimDisk::exists(std::string_view path) {
-  if (dead_) return impl_->dead("exists");
+  if (op_begins()) return impl_->dead("exists");
   Result<std::vector<std::string>> parts = impl_->split(path, "exists");
   if (!parts.ok()) return parts.status();
   impl_->record(0, 0, "exists " + detail::JoinPath(*parts));
@@ -221,7 +221,7 @@ Result<bool> SimDisk::exists(std::string_view path) {
 }
 
 Status SimDisk::lock(std::string_view path) {
-  if (dead_) return impl_->dead("lock");
+  if (op_begins()) return impl_->dead("lock");
   Result<std::vector<std::string>> parts = impl_->split(path, "lock");
   if (!parts.ok()) return parts.status();
   const std::string name = detail::JoinPath(*parts);
@@ -239,7 +239,7 @@ Status SimDisk::lock(std::string_view path) {
 }
 
 Status SimDisk::unlock(std::string_view path) {
-  if (dead_) return impl_->dead("unlock");
+  if (op_begins()) return impl_->dead("unlock");
   Result<std::vector<std::string>> parts = impl_->split(path, "unlock");
   if (!parts.ok()) return parts.status();
   const std::string name = detail::JoinPath(*parts);

@@ -15,7 +15,8 @@
 // expression: aggregates with a non-trivial destructor, lambdas included. So inside co_await,
 // a lambda captures only references, pointers and trivially destructible values
 // (`co_await s.blocking([&] {...})`); anything else is named first and moved in. Constructor
-// calls such as std::string(...) are not affected.
+// calls such as std::string(...) are not affected. A co_await inside a conditional expression
+// (`c ? co_await a : co_await b`) is: GCC 12 frees its result twice. Use if/else there.
 #pragma once
 
 #include <cassert>

@@ -114,9 +114,11 @@ Task<Result<Lsn>> ReadSegment(WalState& s, const ReadPlan& plan, Lsn from, size_
     }
     if (r.ok() && r->end) r = Status::Corruption("the record is missing (zeros)");
     if (!r.ok()) {
-      co_return Status::Corruption("wal: " + plan.path + " at offset " + std::to_string(at) +
-                                   ", durable LSN " + std::to_string(lsn) + ": " +
-                                   r.status().ToString());
+      const std::string where = "wal: " + plan.path + " at offset " + std::to_string(at) +
+                                ", durable LSN " + std::to_string(lsn);
+      // An I/O error stays an I/O error (it may pass); only bad bytes are Corruption.
+      if (!r.status().IsCorruption()) co_return r.status().WithContext(where);
+      co_return Status::Corruption(where + ": " + r.status().ToString());
     }
     if (lsn >= from) {
       const auto* chars = reinterpret_cast<const char*>(r->payload.data());

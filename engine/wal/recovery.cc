@@ -19,6 +19,10 @@ KILN_DEFINE_BUG(ioerror_as_eof, "wal-ioerror-as-eof",
 namespace internal {
 namespace {
 
+KILN_DEFINE_BUG(trust_page_cache, "wal-trust-page-cache",
+                "WAL recovery syncs the last segment without rewriting it, trusting bytes a failed "
+                "sync before a restart left clean but not durable in the page cache");
+
 constexpr size_t kReadChunkBytes = size_t{1} << 20;
 
 std::string Join(const std::string& dir, std::string_view name) {
@@ -174,6 +178,33 @@ Task<Status> SettleLastSegment(WalState& s) {
   if (*size > last.end_bytes) {
     Status st = co_await (*f)->truncate(last.end_bytes);
     if (!st.ok()) co_return st.WithContext("wal recovery: cut the torn tail of " + last.path);
+  }
+  // A sync that failed before this process started (fsyncgate) may have left these bytes clean
+  // in the page cache but not on disk: reading them back proves nothing, and a sync now would
+  // write nothing. So the surviving bytes are copied into a fresh file, synced, and renamed over
+  // the segment (atomic: the old file stays whole until the copy is durable). Rewriting in place
+  // would not do: a crash mid-rewrite could tear bytes that were durable before.
+  if (!KILN_BUG(trust_page_cache) && last.end_bytes > 0) {
+    std::vector<std::byte> bytes(last.end_bytes);
+    Result<size_t> n = co_await (*f)->read_at(0, std::span<std::byte>(bytes));
+    if (!n.ok()) co_return n.status().WithContext("wal recovery: reread " + last.path);
+    if (*n != bytes.size()) {
+      co_return Status::IOError("wal recovery: " + last.path + " shrank while recovering");
+    }
+    const std::string copy_path = last.path + ".copy";
+    Result<std::unique_ptr<File>> copy =
+        co_await s.fs.open(copy_path, {.create = true, .truncate = true});
+    if (!copy.ok()) co_return copy.status().WithContext("wal recovery: create " + copy_path);
+    Status st = co_await (*copy)->write_at(0, std::span<const std::byte>(bytes));
+    if (st.ok()) st = co_await (*copy)->sync();
+    if (st.ok()) st = co_await (*copy)->close();
+    if (!st.ok()) co_return st.WithContext("wal recovery: copy " + last.path);
+    (void)co_await (*f)->close();
+    st = co_await s.fs.rename(copy_path, last.path);
+    if (st.ok()) st = co_await s.fs.sync_directory(s.options.dir);
+    if (!st.ok()) co_return st.WithContext("wal recovery: replace " + last.path);
+    f = co_await s.fs.open(last.path, {});
+    if (!f.ok()) co_return f.status().WithContext("wal recovery: reopen " + last.path);
   }
   Status st = co_await (*f)->sync();
   if (!st.ok()) co_return st.WithContext("wal recovery: sync " + last.path);

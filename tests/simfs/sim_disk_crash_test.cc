@@ -291,3 +291,39 @@ TEST(SimDiskCrash, KnownBugCrashLosesSyncedWrite) {
 
 }  // namespace
 }  // namespace kiln::simfs
+
+namespace kiln::simfs {
+namespace {
+
+// Crash points: power goes out just before the armed operation, which fails without effect.
+TEST(SimDiskCrash, CrashBeforeOpLosesPowerExactlyThere) {
+  Rig rig;
+  FileHandle h = rig.Open("/f");
+  rig.Append(h, "one");
+  rig.Sync(h);
+  rig.SyncDir("/");
+  const uint64_t before = rig.disk.ops_started();
+  rig.disk.crash_before_op(2);  // The append below is op 1; the sync would be op 2.
+  rig.Append(h, "two");
+  EXPECT_FALSE(rig.disk.dead());
+  Status st = rig.disk.sync(h);
+  EXPECT_TRUE(st.IsIOError()) << st.ToString();
+  EXPECT_TRUE(rig.disk.dead());
+  EXPECT_EQ(rig.disk.ops_started(), before + 1);
+  rig.disk.reboot();
+  auto durable = rig.disk.durable_contents("/f");
+  ASSERT_TRUE(durable.ok());
+  EXPECT_EQ(durable->substr(0, 3), "one");  // Synced data survives; "two" never was synced.
+}
+
+TEST(SimDiskCrash, DisarmedCrashPointNeverFires) {
+  Rig rig;
+  FileHandle h = rig.Open("/f");
+  rig.disk.crash_before_op(1);
+  rig.disk.crash_before_op(0);
+  rig.Append(h, "x");
+  EXPECT_FALSE(rig.disk.dead());
+}
+
+}  // namespace
+}  // namespace kiln::simfs

@@ -1,0 +1,94 @@
+// KvStore: the engine's key-value store (DESIGN.md section 7, "Apply and KV"). Writes go to the
+// write-ahead log and are acknowledged once durable there; one apply worker tails the log and
+// applies each record to LevelDB in a batch that also stores the applied LSN, so application is
+// exactly-once across crashes. Periodic synced checkpoints let old log segments go.
+//
+// Contract:
+// - put/del/write resolve Ok only when the write is durable in the log. Errors are the log's
+//   (wal.h): Unknown when the outcome is not known, Unavailable after a fail-stop, NoSpace,
+//   InvalidArgument for bad input (nothing is written then).
+// - Reads see every write acknowledged before they began (they wait for the apply worker to reach
+//   the newest acknowledged LSN: wait_applied, never a sleep).
+// - Keys and values are arbitrary bytes (NUL and all 256 values). Empty keys, keys over
+//   key_bytes_max and values over value_bytes_max are InvalidArgument.
+// - After a crash, Open replays the log from the applied LSN stored in LevelDB; recovery twice
+//   equals recovery once.
+// - If applying a record to LevelDB fails (a LevelDB write error), the store fail-stops: reads and
+//   wait_applied return that error and writes are Unavailable, until it is closed and reopened.
+// Coroutine rules: all calls on one Scheduler; Open's arguments outlive the store.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/runtime/filesystem.h"
+#include "engine/runtime/leveldb_host.h"
+#include "engine/runtime/result.h"
+#include "engine/runtime/scheduler.h"
+#include "engine/runtime/task.h"
+#include "engine/wal/wal.h"
+
+namespace kiln::kv {
+
+struct KvOptions {
+  std::string dir;  // dir/wal holds the log, dir/db LevelDB. NUL: invalid.
+  // The log's options. Open sets its dir from `dir` and raises its record_bytes_max to fit one
+  // put of the largest key and value.
+  wal::WalOptions wal;
+  uint32_t key_bytes_max = 64 << 10;
+  uint32_t value_bytes_max = 4 << 20;
+  uint64_t checkpoint_every_records = 1000;  // A synced checkpoint after this many applies.
+};
+
+// One atomic group of writes.
+class WriteBatch {
+ public:
+  void put(std::string key, std::string value);
+  void del(std::string key);
+  size_t size() const { return ops_.size(); }
+  struct Op {
+    bool is_delete = false;
+    std::string key;
+    std::string value;
+  };
+  const std::vector<Op>& ops() const { return ops_; }
+
+ private:
+  std::vector<Op> ops_;
+};
+
+using KeyValues = std::vector<std::pair<std::string, std::string>>;
+
+class KvStore {
+ public:
+  virtual ~KvStore() = default;
+
+  static Task<Result<std::unique_ptr<KvStore>>> Open(FileSystem& fs, Scheduler& scheduler,
+                                                     LevelDbHost& leveldb, KvOptions options);
+
+  virtual Task<Status> put(std::string key, std::string value) = 0;
+  virtual Task<Status> del(std::string key) = 0;
+  virtual Task<Status> write(WriteBatch batch) = 0;
+
+  // nullopt if absent.
+  virtual Task<Result<std::optional<std::string>>> get(std::string key) = 0;
+  // Keys starting with `prefix` (empty: every key), in order, at most `limit`.
+  virtual Task<Result<KeyValues>> scan_prefix(std::string prefix, size_t limit) = 0;
+  // Keys in [begin, end) (empty end: to the last key), in order, at most `limit`.
+  virtual Task<Result<KeyValues>> scan_range(std::string begin, std::string end, size_t limit) = 0;
+
+  // Resolves when the apply worker has applied every record up to `lsn` (or fails with the
+  // worker's error).
+  virtual Task<Status> wait_applied(wal::Lsn lsn) = 0;
+  virtual wal::Lsn applied_lsn() const = 0;
+  virtual wal::Lsn durable_lsn() const = 0;
+  // A synced checkpoint now; then log segments wholly below it are deleted.
+  virtual Task<Status> checkpoint() = 0;
+  virtual Task<Status> close() = 0;
+};
+
+}  // namespace kiln::kv
