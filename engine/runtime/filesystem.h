@@ -42,7 +42,8 @@ class File {
   // Reads up to buf.size() bytes at `offset` and returns how many were read: fewer only at end
   // of file, 0 when offset >= size.
   virtual Task<Result<size_t>> read_at(uint64_t offset, std::span<std::byte> buf) = 0;
-  // Writes all of `data` at `offset`, extending the file if needed.
+  // Writes all of `data` at `offset`, extending the file if needed. An empty write changes
+  // nothing (it does not extend the file).
   virtual Task<Status> write_at(uint64_t offset, std::span<const std::byte> data) = 0;
   // Writes all of `data` at the current end of the file.
   virtual Task<Status> append(std::span<const std::byte> data) = 0;

@@ -252,6 +252,8 @@ Task<Status> PosixFile::write_range(uint64_t offset, std::span<const std::byte> 
 Task<Status> PosixFile::write_at(uint64_t offset, std::span<const std::byte> data) {
   if (Status s = check_writable("write_at"); !s.ok()) co_return s;
   if (Status s = CheckRange("write_at", path_, offset, data.size()); !s.ok()) co_return s;
+  // An empty write changes nothing: it does not extend the file (pwrite of 0 bytes does not).
+  if (data.empty()) co_return Status::Ok();
   end_bytes_ = std::max(end_bytes_, offset + data.size());
   co_return co_await write_range(offset, data);
 }
