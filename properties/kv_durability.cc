@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "engine/runtime/printable.h"
+
 namespace kiln::properties {
 namespace {
 
@@ -52,7 +54,8 @@ std::string CheckRead(const ReadView& r, const std::vector<const KvOp*>& writes)
         }
       }
     }
-    return r.what + " returned " + r.value->substr(0, 24) + "..., never written to " + r.key;
+    return r.what + " returned " + Printable(r.value->substr(0, 24)) + "..., never written to " +
+           Printable(r.key);
   }
   if (!initial_superseded) return "";
   for (const KvOp* x : allowed) {
@@ -109,13 +112,14 @@ DurabilityResult CheckKvDurability(
   for (const auto& [key, writes] : writes_by_key) {
     auto it = final_state.find(key);
     ReadView r{key, it == final_state.end() ? std::nullopt : it->second, final_step, final_step,
-               "final state of " + key};
+               "final state of " + Printable(key)};
     std::string v = CheckRead(r, writes);
     if (!v.empty()) return {false, v};
   }
   for (const auto& [key, value] : final_state) {
     if (value.has_value() && writes_by_key.count(key) == 0) {
-      return {false, "final state has " + key + "=" + *value + ", a key never written"};
+      return {false, "final state has " + Printable(key) + "=" + Printable(value->substr(0, 24)) +
+                         ", a key never written"};
     }
   }
   return {};

@@ -2,22 +2,24 @@
 
 #include <cassert>
 
+#include "engine/runtime/printable.h"
+
 namespace kiln::properties {
 
 namespace {
 // Values can be kilobytes long; a value's identity is its prefix, so messages show that.
 std::string Abbreviate(const std::string& v) {
   constexpr size_t kShown = 24;
-  if (v.size() <= kShown) return v;
-  return v.substr(0, kShown) + "...(" + std::to_string(v.size()) + " bytes)";
+  if (v.size() <= kShown) return Printable(v);
+  return Printable(v.substr(0, kShown)) + "...(" + std::to_string(v.size()) + " bytes)";
 }
 }  // namespace
 
 std::string KvOp::ToString() const {
   static const char* kTypes[] = {"put", "delete", "get"};
   static const char* kOutcomes[] = {"pending", "ok", "not-found", "error"};
-  std::string out =
-      "client " + std::to_string(client) + " " + kTypes[static_cast<int>(type)] + " " + key;
+  std::string out = "client " + std::to_string(client) + " " + kTypes[static_cast<int>(type)] +
+                    " " + Printable(key);
   if (type == Type::kPut) out += "=" + Abbreviate(value);
   if (is_write() && sync) out += " (sync)";
   out += " [step " + std::to_string(invoke_step) + "..";

@@ -58,6 +58,7 @@ std::string DiskFaults::ToString() const {
   add("sticky_error_p", FormatDouble(sticky_error_p));
   add("read_corruption_p", FormatDouble(read_corruption_p));
   add("misdirected_write_p", FormatDouble(misdirected_write_p));
+  add("outside_contract_prefix", outside_contract_prefix.empty() ? "*" : outside_contract_prefix);
   assert(!out.empty());
   return out;
 }

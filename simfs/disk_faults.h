@@ -59,12 +59,23 @@ struct DiskFaults {
   double read_corruption_p = 0;
   // Probability that a write lands at another offset of the same file (a misdirected write).
   double misdirected_write_p = 0;
+  // If non-empty, the two faults above hit only files whose normalized path (no leading '/')
+  // starts with this: a scenario aims them at the code it tests (e.g. "spine/wal/"), leaving
+  // libraries whose reaction is documented elsewhere alone.
+  std::string outside_contract_prefix;
 
   // True if any field above can inject a fault.
   bool any() const;
   // One line, "key=value" pairs, for reports.
   std::string ToString() const;
 };
+
+// Whether the faults outside the contract may hit the file at `normalized_path`.
+inline bool OutsideContractApplies(const DiskFaults& f, const std::string& normalized_path) {
+  return f.outside_contract_prefix.empty() ||
+         normalized_path.compare(0, f.outside_contract_prefix.size(), f.outside_contract_prefix) ==
+             0;
+}
 
 // What the disk injected so far, by kind; printed in reports.
 struct DiskFaultCounts {

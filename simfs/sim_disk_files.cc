@@ -129,8 +129,9 @@ Result<size_t> SimDisk::read(FileHandle h, uint64_t offset, std::span<std::byte>
   const size_t n =
       offset >= bytes.size() ? 0 : std::min<uint64_t>(buf.size(), bytes.size() - offset);
   if (n > 0) std::memcpy(buf.data(), bytes.data() + offset, n);
-  if (n > 0 && impl_->inject(faults_.read_corruption_p, "corrupt-read", &counts_.read_corruptions,
-                             text, 0)) {
+  if (n > 0 && OutsideContractApplies(faults_, handle.path) &&
+      impl_->inject(faults_.read_corruption_p, "corrupt-read", &counts_.read_corruptions, text,
+                    0)) {
     const uint64_t bit = random_.uniform(uint64_t{n} * 8);
     buf[bit / 8] ^= std::byte{static_cast<uint8_t>(1u << (bit % 8))};
   }
@@ -173,7 +174,8 @@ Status SimDisk::Impl::write_bytes(FileHandle h, bool append, uint64_t offset,
     land(hnd.inode, offset, data.substr(0, n));
     return Injected(text);
   }
-  if (disk.random_.chance(disk.faults_.misdirected_write_p) && disk.trace_.admit_fault()) {
+  if (disk.random_.chance(disk.faults_.misdirected_write_p) &&
+      OutsideContractApplies(disk.faults_, hnd.path) && disk.trace_.admit_fault()) {
     offset = misdirect(offset);
     ++counts.misdirected_writes;
     disk.trace_.record_fault("misdirected", text + " ->@" + std::to_string(offset));

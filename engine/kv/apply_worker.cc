@@ -17,10 +17,9 @@
 namespace kiln::kv {
 
 KILN_DEFINE_BUG(applied_lsn_separate, "kv-applied-lsn-separate",
-                "the apply worker writes a group's data and its applied LSN in two LevelDB writes "
-                "with an await between them, not in one batch: a crash between them makes "
-                "recovery apply the group again (or, if LevelDB keeps the second write but not "
-                "the first, skip it)");
+                "the apply worker records a group's applied LSN and then writes its data, in two "
+                "LevelDB writes with an await between them, not in one batch: a crash or write "
+                "error between them makes recovery skip the group, losing acknowledged writes");
 
 namespace {
 
@@ -268,11 +267,11 @@ Task<Status> ApplyWorker::WriteGroup(leveldb::WriteBatch* data, wal::Lsn first, 
   meta.Put(leveldb::Slice(kAppliedLsnKey.data(), kAppliedLsnKey.size()), EncodeLsn(last));
   meta.Put(BatchMarkerKey(last), EncodeLsn(first));
   if (KILN_BUG(applied_lsn_separate)) {
-    // The bug: the data lands, then (after an await, where a crash can strike) the LSN.
-    Status s = co_await WriteDb(data, /*sync=*/false, "kv apply: write group data");
+    // The bug: the LSN lands, then (after an await, where a crash can strike) the data.
+    Status s = co_await WriteDb(&meta, /*sync=*/false, "kv apply: write applied LSN");
     if (!s.ok()) co_return s;
     co_await scheduler_.yield();
-    co_return co_await WriteDb(&meta, /*sync=*/false, "kv apply: write applied LSN");
+    co_return co_await WriteDb(data, /*sync=*/false, "kv apply: write group data");
   }
   data->Append(meta);  // One batch: the data and its LSN land together or not at all.
   co_return co_await WriteDb(data, /*sync=*/false, "kv apply: write group");

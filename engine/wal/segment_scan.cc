@@ -24,6 +24,10 @@ struct LaterRecords {
   bool found = false;
   Lsn lsn_max = 0;
   Lsn durable_lsn_max = 0;  // The newest LSN any of them proves was synced.
+  // A record with LSN lsn_min itself, away from `from` where it belongs. No in-contract fault
+  // moves bytes (a crash keeps or loses sectors in place; recovery rewrites a torn tail away),
+  // so this is a misdirected write, never a torn tail.
+  bool misplaced = false;
 };
 
 // Searches byte by byte from `from` (where a record with LSN `lsn_min` should be) for records
@@ -44,6 +48,7 @@ LaterRecords FindLaterRecords(std::span<const std::byte> bytes, uint64_t from, L
         later.found = true;
         later.lsn_max = std::max(later.lsn_max, r->lsn);
         later.durable_lsn_max = std::max(later.durable_lsn_max, r->durable_lsn);
+        if (r->lsn == lsn_min && p != from) later.misplaced = true;
         p += r->size_bytes;
         continue;
       }
@@ -113,7 +118,7 @@ SegmentScan ScanSegment(std::span<const std::byte> bytes, Lsn name_lsn, bool is_
   s.stake_lsn_min = expected;
   const LaterRecords later = FindLaterRecords(bytes, offset, expected, record_bytes_max);
   const bool proven_synced = later.found && later.durable_lsn_max >= expected;
-  if (is_last && (!proven_synced || KILN_BUG(midlog_truncated))) {
+  if (is_last && ((!proven_synced && !later.misplaced) || KILN_BUG(midlog_truncated))) {
     s.verdict = SegmentScan::Verdict::kTornTail;
   } else {
     s.verdict = SegmentScan::Verdict::kCorrupt;

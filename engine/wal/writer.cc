@@ -97,10 +97,19 @@ Task<Status> Rotate(WalState& s) {
   if (!f.ok()) co_return f.status().WithContext("wal: create segment " + path);
   Status st = co_await (*f)->allocate(0, s.options.segment_bytes);
   if (st.IsNoSpace()) {
-    // Nothing of the log was written. Drop the empty file (best effort: recovery also removes a
-    // last segment that has no header) and let a later append try again.
+    // Nothing of the log was written: drop the empty file and let a later append try again.
+    // Its removal must be durable before the log writes on in the current segment: were the
+    // empty file to come back after a crash, the current segment would no longer be the last,
+    // and recovery would take its torn tail for corruption (found by spine, seed 162). If the
+    // removal cannot be made durable, the log fail-stops (IOError).
     static_cast<void>(co_await (*f)->close());
-    static_cast<void>(co_await s.fs.remove(path));
+    Status removed = co_await s.fs.remove(path);
+    if (removed.ok()) removed = co_await s.fs.sync_directory(s.options.dir);
+    if (!removed.ok()) {
+      co_return Status::IOError("wal: remove the segment " + path +
+                                " that could not be preallocated (" + st.ToString() +
+                                "): " + removed.ToString());
+    }
     co_return st.WithContext("wal: preallocate segment " + path);
   }
   const std::array<std::byte, format::kSegmentHeaderBytes> header = EncodeSegmentHeader(first);

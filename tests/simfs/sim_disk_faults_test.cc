@@ -32,7 +32,8 @@ TEST(SimDiskFaults, ToStringListsEveryField) {
        {"crash_loses_unsynced=false", "crash_tears_sectors=false", "dir_crash_mode=journal",
         "sector_bytes=512", "capacity_bytes=4096", "partial_write_on_full=true",
         "read_error_p=0.25", "write_error_p=0", "sync_error_p=0", "metadata_error_p=0",
-        "sticky_error_p=0", "read_corruption_p=0", "misdirected_write_p=0"}) {
+        "sticky_error_p=0", "read_corruption_p=0", "misdirected_write_p=0",
+        "outside_contract_prefix=*"}) {
     EXPECT_NE(s.find(key), std::string::npos) << key << " missing from " << s;
   }
   EXPECT_NE(DiskFaults{}.ToString().find("capacity_bytes=unlimited"), std::string::npos);
@@ -197,6 +198,30 @@ TEST(SimDiskFaults, MisdirectedWriteLandsAtAnotherOffsetOfTheSameFile) {
   EXPECT_EQ(rig.Visible("g"), "");
   EXPECT_EQ(rig.disk.fault_counts().misdirected_writes, 1u);
   (void)g;
+}
+
+TEST(SimDiskFaults, FaultsOutsideTheContractHitOnlyFilesUnderTheirPrefix) {
+  DiskFaults f;
+  f.sector_bytes = 4;
+  f.misdirected_write_p = 1;
+  f.read_corruption_p = 1;
+  f.outside_contract_prefix = "wal/";
+  Rig rig(f);
+  ASSERT_TRUE(rig.disk.create_dir("wal").ok());
+  ASSERT_TRUE(rig.disk.create_dir("db").ok());
+  FileHandle db = rig.Open("db/f");
+  FileHandle wal = rig.Open("/wal/f");  // Normalized before the prefix is compared.
+  EXPECT_TRUE(rig.disk.write(db, 0, Bytes("DATA")).ok());
+  EXPECT_EQ(rig.Visible("db/f"), "DATA");
+  std::string buf(4, '?');
+  Result<size_t> n = rig.disk.read(db, 0, std::as_writable_bytes(std::span(buf)));
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(buf, "DATA");
+  EXPECT_EQ(rig.disk.fault_counts().misdirected_writes, 0u);
+  EXPECT_EQ(rig.disk.fault_counts().read_corruptions, 0u);
+  EXPECT_TRUE(rig.disk.write(wal, 0, Bytes("DATA")).ok());
+  EXPECT_NE(rig.Visible("wal/f").substr(0, 4), "DATA");
+  EXPECT_EQ(rig.disk.fault_counts().misdirected_writes, 1u);
 }
 
 // A workload with every fault on: the trace and the surviving state must be a function of

@@ -238,6 +238,22 @@ TEST(SegmentScan, DamageThatALaterRecordProvesSyncedIsCorruption) {
   EXPECT_EQ(s.stake_lsn_max, 6u);
 }
 
+TEST(SegmentScan, TheExpectedRecordFoundElsewhereIsCorruption) {
+  // Found by the spine scenario under misdirect: the last batch (LSN 3, 4, never followed by a
+  // record proving it synced) landed 512 bytes past its place. A torn tail never moves bytes.
+  std::vector<std::byte> bytes = Segment(1, {0, 1, 2, 2});
+  const uint64_t at = OffsetOf(1, 3);
+  std::vector<std::byte> moved(bytes.begin() + static_cast<ptrdiff_t>(at), bytes.end());
+  bytes.resize(at);
+  bytes.resize(at + 512, std::byte{0});
+  bytes.insert(bytes.end(), moved.begin(), moved.end());
+  SegmentScan s = ScanSegment(bytes, 1, true, kMax);
+  EXPECT_EQ(s.verdict, Verdict::kCorrupt);
+  EXPECT_EQ(s.problem_offset, at);
+  EXPECT_EQ(s.stake_lsn_min, 3u);
+  EXPECT_EQ(s.stake_lsn_max, 4u);
+}
+
 TEST(SegmentScan, AMissingLsnInTheMiddleIsCorruption) {
   // LSN 3 is gone (its bytes cut out), and LSN 4 proves it was synced.
   std::vector<std::byte> bytes = Segment(1, {0, 1, 2, 3});

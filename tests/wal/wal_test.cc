@@ -416,6 +416,34 @@ TEST(Wal, TruncateBeforeDeletesOnlyWholeOldSegments) {
   EXPECT_EQ(*next, 31u);
 }
 
+// Found by spine (seed 236): a removal that failed dropped the segment from the list anyway, so
+// the next truncate_before removed the ones after it and left a hole in the LSNs on disk.
+TEST(Wal, ASegmentWhoseRemovalFailedIsRemovedFirstNextTime) {
+  WalRig rig;
+  rig.options.segment_bytes = 256;
+  rig.options.record_bytes_max = 64;
+  ASSERT_TRUE(rig.Open().ok());
+  AppendEach(rig, 30);
+  const std::vector<std::string> before = rig.Segments();
+  ASSERT_GE(before.size(), 4u);
+  simfs::DiskFaults faults;
+  faults.metadata_error_p = 1;
+  rig.disk.set_faults(faults);
+  EXPECT_FALSE(rig.Run(rig.wal->truncate_before(1000)).ok());
+  rig.disk.set_faults({});
+  rig.disk.clear_sticky_errors();
+  EXPECT_EQ(rig.Segments(), before);
+  EXPECT_EQ(rig.wal->first_lsn(), 1u);
+  const Lsn third = *ParseSegmentName(before[2]);
+  ASSERT_TRUE(rig.Run(rig.wal->truncate_before(third)).ok());
+  std::vector<std::string> after = rig.Segments();
+  ASSERT_EQ(after.size(), before.size() - 2);
+  EXPECT_EQ(after[0], before[2]) << "oldest first: no hole";
+  ASSERT_TRUE(rig.Close().ok());
+  ASSERT_TRUE(rig.Open().ok());
+  EXPECT_EQ(rig.wal->durable_lsn(), 30u);
+}
+
 TEST(Wal, ATornRotationIsRemoved) {
   WalRig rig;
   ASSERT_TRUE(rig.Open().ok());
