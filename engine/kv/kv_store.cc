@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <cassert>
 #include <limits>
+#include <set>
 
 #include "engine/kv/apply_worker.h"
 #include "engine/kv/codec.h"
@@ -69,6 +70,8 @@ class KvStoreImpl final : public KvStore {
   Task<Status> put(std::string key, std::string value) override;
   Task<Status> del(std::string key) override;
   Task<Status> write(WriteBatch batch) override;
+  Task<Result<wal::Lsn>> write_lsn(WriteBatch batch) override;
+  Task<Result<std::unique_ptr<KvSnapshot>>> snapshot() override;
   Task<Result<std::optional<std::string>>> get(std::string key) override;
   Task<Result<KeyValues>> scan_prefix(std::string prefix, size_t limit) override;
   Task<Result<KeyValues>> scan_range(std::string begin, std::string end, size_t limit) override;
@@ -107,7 +110,13 @@ class KvStoreImpl final : public KvStore {
   Task<Status> WaitForReads();
   // Up to `limit` user keys from `seek` on, while they start with `within` (a LevelDB key
   // prefix) and, if `end` is not empty, are below it (a LevelDB key).
-  Task<Result<KeyValues>> Scan(std::string seek, std::string within, std::string end, size_t limit);
+  Task<Result<KeyValues>> Scan(std::string seek, std::string within, std::string end, size_t limit,
+                               const leveldb::Snapshot* view = nullptr);
+  Task<Result<std::optional<std::string>>> Get(std::string key, const leveldb::Snapshot* view);
+  // Releases every live snapshot's LevelDB view (before the DB goes) and marks them dead.
+  void ReleaseSnapshots();
+
+  friend class KvSnapshotImpl;
 
   FileSystem& fs_;
   Scheduler& scheduler_;
@@ -118,14 +127,63 @@ class KvStoreImpl final : public KvStore {
   std::unique_ptr<ApplyWorker> worker_;
   wal::Lsn acked_lsn_ = 0;  // The newest LSN write() acknowledged.
   size_t ops_in_flight_ = 0;
+  std::set<class KvSnapshotImpl*> snapshots_;  // Live views, released before the DB closes.
   bool closing_ = false;
   bool closed_ = false;
   Event idle_;  // Set when ops_in_flight_ drops to 0.
 };
 
+// A LevelDB snapshot and the applied LSN it holds. Single-threaded like the store: the store
+// releases it (and nulls `store_`) if it closes first.
+class KvSnapshotImpl final : public KvSnapshot {
+ public:
+  KvSnapshotImpl(KvStoreImpl* store, const leveldb::Snapshot* view, wal::Lsn version)
+      : store_(store), view_(view), version_(version) {
+    store_->snapshots_.insert(this);
+  }
+  ~KvSnapshotImpl() override { Release(); }
+  KvSnapshotImpl(const KvSnapshotImpl&) = delete;
+  KvSnapshotImpl& operator=(const KvSnapshotImpl&) = delete;
+
+  wal::Lsn version() const override { return version_; }
+  Task<Result<std::optional<std::string>>> get(std::string key) override {
+    if (store_ == nullptr) co_return Status::Unavailable("kv snapshot: the store is closed");
+    co_return co_await store_->Get(std::move(key), view_);
+  }
+  Task<Result<KeyValues>> scan_range(std::string begin, std::string end, size_t limit) override {
+    if (store_ == nullptr) co_return Status::Unavailable("kv snapshot: the store is closed");
+    if (!end.empty() && begin > end) {
+      co_return Status::InvalidArgument("kv scan_range: begin is after end");
+    }
+    std::string seek = UserKey(begin);
+    std::string stop = end.empty() ? std::string() : UserKey(end);
+    co_return co_await store_->Scan(std::move(seek), std::string(1, kUserPrefix), std::move(stop),
+                                    limit, view_);
+  }
+
+  // Gives the view back to LevelDB. Idempotent.
+  void Release() {
+    if (store_ == nullptr) return;
+    store_->snapshots_.erase(this);
+    if (store_->db_ != nullptr) store_->db_->ReleaseSnapshot(view_);
+    store_ = nullptr;
+    view_ = nullptr;
+  }
+
+ private:
+  KvStoreImpl* store_;
+  const leveldb::Snapshot* view_;
+  wal::Lsn version_;
+};
+
+void KvStoreImpl::ReleaseSnapshots() {
+  while (!snapshots_.empty()) (*snapshots_.begin())->Release();  // Each pass erases one.
+}
+
 KvStoreImpl::~KvStoreImpl() {
   // Without close(): a crash. The worker's frame is already gone (see the top of the file).
   assert(worker_ == nullptr || !worker_->running());
+  ReleaseSnapshots();
   worker_.reset();
   wal_.reset();
   if (db_ != nullptr) {
@@ -252,10 +310,19 @@ Task<Status> KvStoreImpl::del(std::string key) {
 }
 
 Task<Status> KvStoreImpl::write(WriteBatch batch) {
+  if (batch.size() == 0) {
+    co_return Admit(/*is_write=*/true);  // Ok, and writes nothing.
+  }
+  Result<wal::Lsn> lsn = co_await write_lsn(std::move(batch));
+  co_return lsn.status();
+}
+
+Task<Result<wal::Lsn>> KvStoreImpl::write_lsn(WriteBatch batch) {
+  // No await before the append: see the ordering contract in kv_store.h.
   if (Status s = Admit(/*is_write=*/true); !s.ok()) co_return s;
   OpGuard op(this);
   if (Status s = ValidateBatch(batch); !s.ok()) co_return s;
-  if (batch.size() == 0) co_return Status::Ok();
+  if (batch.size() == 0) co_return Status::InvalidArgument("kv: an empty batch has no LSN");
   std::string payload = EncodeBatch(batch);
   Result<wal::Lsn> lsn = co_await wal_->append(kBatchRecordType, std::move(payload));
   // Wake the worker either way: on a failure, waiters must see that the log fail-stopped.
@@ -263,7 +330,38 @@ Task<Status> KvStoreImpl::write(WriteBatch batch) {
   if (!lsn.ok()) co_return lsn.status();
   assert(*lsn <= wal_->durable_lsn());
   acked_lsn_ = std::max(acked_lsn_, *lsn);
-  co_return Status::Ok();
+  co_return *lsn;
+}
+
+Task<Result<std::unique_ptr<KvSnapshot>>> KvStoreImpl::snapshot() {
+  if (Status s = Admit(/*is_write=*/false); !s.ok()) co_return s;
+  OpGuard op(this);
+  if (Status s = co_await WaitForReads(); !s.ok()) co_return s;
+  if (closing_ || closed_) co_return Status::Unavailable("kv store is closed");
+  // The applied LSN is written in the same LevelDB batch as the data it covers, so reading it
+  // through the view gives the view's version exactly, whatever the worker does meanwhile.
+  leveldb::DB* db = db_.get();
+  const leveldb::Snapshot* view = db->GetSnapshot();
+  std::string applied;
+  const leveldb::Status s = co_await scheduler_.blocking([db, view, &applied] {
+    leveldb::ReadOptions options;
+    options.verify_checksums = true;
+    options.snapshot = view;
+    return db->Get(options, std::string(kAppliedLsnKey), &applied);
+  });
+  wal::Lsn version = 0;
+  if (s.ok()) {
+    Result<wal::Lsn> decoded = DecodeLsn(applied, "kv snapshot: applied LSN");
+    if (!decoded.ok()) {
+      db->ReleaseSnapshot(view);
+      co_return decoded.status();
+    }
+    version = *decoded;
+  } else if (!s.IsNotFound()) {
+    db->ReleaseSnapshot(view);
+    co_return FromLevelDb(s, "kv snapshot");
+  }
+  co_return std::unique_ptr<KvSnapshot>(std::make_unique<KvSnapshotImpl>(this, view, version));
 }
 
 Task<Status> KvStoreImpl::WaitForReads() {
@@ -273,16 +371,24 @@ Task<Status> KvStoreImpl::WaitForReads() {
 }
 
 Task<Result<std::optional<std::string>>> KvStoreImpl::get(std::string key) {
+  co_return co_await Get(std::move(key), nullptr);
+}
+
+Task<Result<std::optional<std::string>>> KvStoreImpl::Get(std::string key,
+                                                          const leveldb::Snapshot* view) {
   if (Status s = Admit(/*is_write=*/false); !s.ok()) co_return s;
   OpGuard op(this);
   if (Status s = ValidateKey(key); !s.ok()) co_return s;
-  if (Status s = co_await WaitForReads(); !s.ok()) co_return s;
+  if (view == nullptr) {
+    if (Status s = co_await WaitForReads(); !s.ok()) co_return s;
+  }
   leveldb::DB* db = db_.get();
   const std::string db_key = UserKey(key);
   std::string value;
-  const leveldb::Status s = co_await scheduler_.blocking([db, &db_key, &value] {
+  const leveldb::Status s = co_await scheduler_.blocking([db, view, &db_key, &value] {
     leveldb::ReadOptions options;
     options.verify_checksums = true;
+    options.snapshot = view;
     return db->Get(options, db_key, &value);
   });
   if (s.IsNotFound()) co_return std::optional<std::string>();
@@ -306,16 +412,19 @@ Task<Result<KeyValues>> KvStoreImpl::scan_range(std::string begin, std::string e
 }
 
 Task<Result<KeyValues>> KvStoreImpl::Scan(std::string seek, std::string within, std::string end,
-                                          size_t limit) {
+                                          size_t limit, const leveldb::Snapshot* view) {
   if (Status s = Admit(/*is_write=*/false); !s.ok()) co_return s;
   OpGuard op(this);
-  if (Status s = co_await WaitForReads(); !s.ok()) co_return s;
+  if (view == nullptr) {
+    if (Status s = co_await WaitForReads(); !s.ok()) co_return s;
+  }
   leveldb::DB* db = db_.get();
   KeyValues out;
   leveldb::Status status;
-  co_await scheduler_.blocking([db, &seek, &within, &end, limit, &out, &status] {
+  co_await scheduler_.blocking([db, view, &seek, &within, &end, limit, &out, &status] {
     leveldb::ReadOptions options;
     options.verify_checksums = true;
+    options.snapshot = view;
     std::unique_ptr<leveldb::Iterator> it(db->NewIterator(options));
     const leveldb::Slice end_key(end);
     for (it->Seek(seek); it->Valid() && out.size() < limit; it->Next()) {
@@ -360,6 +469,7 @@ Task<Status> KvStoreImpl::close() {
     result = co_await wal_->close();
     wal_.reset();
   }
+  ReleaseSnapshots();
   if (db_ != nullptr) {
     std::unique_ptr<leveldb::DB>* db = &db_;
     LevelDbHost* host = &host_;

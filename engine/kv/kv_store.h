@@ -63,6 +63,19 @@ class WriteBatch {
 
 using KeyValues = std::vector<std::pair<std::string, std::string>>;
 
+// A consistent read view of the store: every record applied up to version(), nothing after.
+// Released when destroyed. If the store closes (or is dropped in a crash) first, the view's
+// reads return Unavailable.
+class KvSnapshot {
+ public:
+  virtual ~KvSnapshot() = default;
+  // The LSN of the newest record the view holds (0: none).
+  virtual wal::Lsn version() const = 0;
+  virtual Task<Result<std::optional<std::string>>> get(std::string key) = 0;
+  // As KvStore::scan_range, at version().
+  virtual Task<Result<KeyValues>> scan_range(std::string begin, std::string end, size_t limit) = 0;
+};
+
 class KvStore {
  public:
   virtual ~KvStore() = default;
@@ -73,6 +86,10 @@ class KvStore {
   virtual Task<Status> put(std::string key, std::string value) = 0;
   virtual Task<Status> del(std::string key) = 0;
   virtual Task<Status> write(WriteBatch batch) = 0;
+  // write(), returning the LSN the batch was logged at. Ordering contract: the batch takes its
+  // place in the log before this call first suspends, so calls started in order (with no await
+  // between them) get increasing LSNs. An empty batch is InvalidArgument (it has no LSN).
+  virtual Task<Result<wal::Lsn>> write_lsn(WriteBatch batch) = 0;
 
   // nullopt if absent.
   virtual Task<Result<std::optional<std::string>>> get(std::string key) = 0;
@@ -80,6 +97,8 @@ class KvStore {
   virtual Task<Result<KeyValues>> scan_prefix(std::string prefix, size_t limit) = 0;
   // Keys in [begin, end) (empty end: to the last key), in order, at most `limit`.
   virtual Task<Result<KeyValues>> scan_range(std::string begin, std::string end, size_t limit) = 0;
+  // A view at a version at or after every write acknowledged before the call.
+  virtual Task<Result<std::unique_ptr<KvSnapshot>>> snapshot() = 0;
 
   // Resolves when the apply worker has applied every record up to `lsn` (or fails with the
   // worker's error).

@@ -69,6 +69,8 @@ class Wal {
                                                  WalOptions options);
 
   // See the contract above. InvalidArgument if the payload is larger than record_bytes_max.
+  // The record joins the log's queue before this call first suspends, and the queue is written
+  // in order: appends started in order (no await between them) get increasing LSNs.
   virtual Task<Result<Lsn>> append(uint8_t type, std::string payload) = 0;
 
   // Up to `records_max` durable records with lsn >= `from`, in LSN order (empty: none yet); from
