@@ -4,10 +4,18 @@
 #include <cassert>
 #include <utility>
 
+#include "engine/runtime/bugs.h"
 #include "engine/runtime/printable.h"
 #include "engine/txn/txn_store.h"
 
 namespace kiln::txn {
+
+KILN_DEFINE_BUG(snapshot_isolation, "txn-snapshot-isolation",
+                "commit checks only the transaction's writes against later commits' writes "
+                "(snapshot isolation), not its reads: write skew commits");
+KILN_DEFINE_BUG(range_reads_unrecorded, "txn-range-reads-unrecorded",
+                "scan_range does not record its range in the read set: a key inserted into a "
+                "scanned range does not conflict (phantoms)");
 
 Transaction::Transaction(TxnStore& store, std::unique_ptr<kv::KvSnapshot> view, MonoTime began)
     : store_(store), view_(std::move(view)), began_(began) {
@@ -73,7 +81,9 @@ Task<Result<kv::KeyValues>> Transaction::scan_range(std::string begin, std::stri
   if (!end.empty() && begin > end) {
     co_return Status::InvalidArgument("txn scan_range: begin is after end");
   }
-  if (Status s = Record(true, begin, end); !s.ok()) co_return s;
+  if (!KILN_BUG(range_reads_unrecorded)) {
+    if (Status s = Record(true, begin, end); !s.ok()) co_return s;
+  }
   // Own deletes in the range may hide stored rows: read that many more.
   auto first = writes_.lower_bound(begin);
   auto last = end.empty() ? writes_.end() : writes_.lower_bound(end);
@@ -146,7 +156,12 @@ Task<Status> Transaction::commit() {
   }
   // From the check to the append, no await: the check and the sequencing are one step, and the
   // batch takes its LSN in sequence order (KvStore::write_lsn's ordering contract).
-  if (Status s = store_.window_.check(read_version_, reads_); !s.ok()) {
+  ReadSet checked;
+  if (KILN_BUG(snapshot_isolation)) {
+    for (const auto& [k, v] : writes_) checked.keys.insert(k);  // Wrong: first-committer-wins.
+  }
+  const ReadSet& against = KILN_BUG(snapshot_isolation) ? checked : reads_;
+  if (Status s = store_.window_.check(read_version_, against); !s.ok()) {
     Finish(State::kAborted, s);
     co_return s;
   }
