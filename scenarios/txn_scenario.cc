@@ -38,6 +38,12 @@ Status RecordedTxn::put(std::string key, std::string value) {
   return s;
 }
 
+Status RecordedTxn::add(std::string key, int64_t delta) {
+  Status s = txn_.add(key, delta);
+  if (s.ok()) s_.history_.add(index_, std::move(key), delta);
+  return s;
+}
+
 Status RecordedTxn::del(std::string key) {
   Status s = txn_.del(key);
   if (s.ok()) s_.history_.del(index_, std::move(key));
@@ -212,6 +218,8 @@ Task<void> TxnScenario::Boot() {
     if (opened.ok()) {
       store_ = std::move(*opened);
       txns_ = std::make_unique<txn::TxnStore>(*store_, sched, world_->clock());
+      txns_->set_sequence_observer(
+          [this](uint64_t index) { incarnations_.back().submitted.push_back(index); });
       if (!incarnations_.empty()) {
         incarnations_.back().recovered = store_->durable_lsn();
         incarnations_.back().recovered_step = step();
@@ -276,10 +284,8 @@ Task<Status> TxnScenario::Transact(uint64_t client,
     history_.complete(index, TxnRecord::Outcome::kAborted, txn.read_version(), 0, step());
     co_return s;
   }
-  if (!txn.read_only()) {
-    incarnations_.back().submitted.push_back(index);
-    read_versions_[index] = txn.read_version();
-  }
+  if (!txn.read_only()) read_versions_[index] = txn.read_version();
+  txn.set_tag(index);
   s = co_await txn.commit();
   TxnRecord::Outcome outcome = TxnRecord::Outcome::kAborted;  // Nothing written.
   if (s.ok()) {

@@ -40,6 +40,7 @@ class RecordedTxn {
   Task<Result<kv::KeyValues>> scan_range(std::string begin, std::string end, size_t limit);
   Status put(std::string key, std::string value);
   Status del(std::string key);
+  Status add(std::string key, int64_t delta);
   txn::Transaction& raw() { return txn_; }
 
  private:
@@ -123,7 +124,7 @@ class TxnScenario : public sim::Scenario {
     wal::Lsn opened_at = 0;           // The durable LSN when the store opened.
     wal::Lsn recovered = UINT64_MAX;  // The next incarnation's durable LSN at open.
     uint64_t recovered_step = 0;      // When that recovery made them visible, at the latest.
-    std::vector<size_t> submitted;    // Writing commits, in submission order.
+    std::vector<size_t> submitted;    // Commits, in the order they were sequenced (LSN order).
   };
   std::vector<Incarnation> incarnations_;
   std::map<size_t, wal::Lsn> read_versions_;  // Of writing commits, known once they began.

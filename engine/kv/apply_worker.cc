@@ -12,6 +12,7 @@
 #include "engine/kv/leveldb_status.h"
 #include "engine/runtime/buggify.h"
 #include "engine/runtime/bugs.h"
+#include "engine/runtime/printable.h"
 #include "leveldb/iterator.h"
 
 namespace kiln::kv {
@@ -80,6 +81,11 @@ Result<ApplyState> ReadApplyState(leveldb::DB& db) {
     state.applied_lsn = *last;
   }
   if (!it->status().ok()) return FromLevelDb(it->status(), "kv recovery: read batch markers");
+  const leveldb::Slice counters(kCounterPrefix.data(), kCounterPrefix.size());
+  for (it->Seek(counters); it->Valid() && it->key().starts_with(counters); it->Next()) {
+    state.counters.insert(it->key().ToString().substr(kCounterPrefix.size()));
+  }
+  if (!it->status().ok()) return FromLevelDb(it->status(), "kv recovery: read counters");
   // Every group writes m/applied and its marker together, so the run cannot pass m/applied.
   if (state.applied_lsn > state.stored_lsn && state.applied_lsn > state.checkpoint_lsn) {
     return Status::Corruption("kv recovery: batch markers reach " + LsnText(state.applied_lsn) +
@@ -141,6 +147,7 @@ ApplyWorker::ApplyWorker(Scheduler& scheduler, LevelDbHost& host, leveldb::DB& d
       checkpoint_every_records_(checkpoint_every_records),
       applied_lsn_(state.applied_lsn),
       checkpoint_lsn_(state.checkpoint_lsn),
+      counters_(state.counters),
       wake_(scheduler, "kv-apply-wake"),
       progress_(scheduler, "kv-wait-applied"),
       exited_(scheduler, "kv-apply-exited"),
@@ -234,6 +241,7 @@ Task<Status> ApplyWorker::ApplyAvailable() {
 Status ApplyWorker::FillGroup(const std::vector<wal::Record>& records, size_t* next,
                               bool one_per_group, leveldb::WriteBatch* batch, wal::Lsn* last) {
   size_t bytes = 0;
+  GroupView group;
   do {
     const wal::Record& r = records[*next];
     const wal::Lsn expected = records.front().lsn + *next;  // ApplyAvailable checked the front.
@@ -248,17 +256,73 @@ Status ApplyWorker::FillGroup(const std::vector<wal::Record>& records, size_t* n
     Result<std::vector<OpView>> ops = DecodeBatchViews(r.payload);
     if (!ops.ok()) return ops.status().WithContext("kv apply: " + LsnText(r.lsn));
     for (const OpView& op : *ops) {
-      const std::string key = UserKey(op.key);
-      if (op.is_delete) {
-        batch->Delete(key);
-      } else {
-        batch->Put(key, leveldb::Slice(op.value.data(), op.value.size()));
+      if (Status s = ApplyOp(op, r.lsn, &group, batch); !s.ok()) {
+        return s.WithContext("kv apply: " + LsnText(r.lsn));
       }
     }
     bytes += r.payload.size();
     *last = r.lsn;
     ++*next;
   } while (*next < records.size() && !one_per_group && bytes < kGroupBytesMax);
+  return Status::Ok();
+}
+
+Status ApplyWorker::ApplyOp(const OpView& op, wal::Lsn lsn, GroupView* group,
+                            leveldb::WriteBatch* batch) {
+  const std::string key(op.key);
+  const bool counter = op.is_add || counters_.contains(key);
+  if (counter) {
+    // A counter's writes are applied once: skip what its m/counter/ LSN already covers (a group
+    // applied again after a broken run, apply_worker.h).
+    wal::Lsn covered = 0;
+    auto mine = group->counter_lsns.find(key);
+    if (mine != group->counter_lsns.end()) {
+      covered = mine->second;
+    } else if (counters_.contains(key)) {
+      Result<wal::Lsn> stored = GetLsn(db_, CounterKey(key));
+      if (!stored.ok()) return stored.status();
+      covered = *stored;
+    }
+    if (lsn <= covered) return Status::Ok();
+  }
+  const std::string db_key = UserKey(key);
+  if (op.is_add) {
+    std::optional<std::string> value;
+    auto known = group->values.find(key);
+    if (known != group->values.end()) {
+      value = known->second;
+    } else {
+      std::string stored;
+      leveldb::ReadOptions options;
+      options.verify_checksums = true;
+      const leveldb::Status s = db_.Get(options, db_key, &stored);
+      if (!s.ok() && !s.IsNotFound()) return FromLevelDb(s, "read counter");
+      if (s.ok()) value = std::move(stored);
+    }
+    int64_t n = 0;
+    if (value.has_value() && !ParseInt64(*value, &n)) {
+      return Status::Corruption("add to " + Printable(key) + ", which is not a decimal int64");
+    }
+    int64_t sum = 0;
+    if (__builtin_add_overflow(n, op.delta, &sum)) {
+      return Status::Corruption("add of " + std::to_string(op.delta) + " to " + Printable(key) +
+                                " overflows int64");
+    }
+    const std::string text = std::to_string(sum);
+    batch->Put(db_key, text);
+    group->values[key] = text;
+  } else if (op.is_delete) {
+    batch->Delete(db_key);
+    group->values[key] = std::nullopt;
+  } else {
+    batch->Put(db_key, leveldb::Slice(op.value.data(), op.value.size()));
+    group->values[key] = std::string(op.value);
+  }
+  if (counter) {
+    batch->Put(CounterKey(key), EncodeLsn(lsn));
+    group->counter_lsns[key] = lsn;
+    counters_.insert(key);
+  }
   return Status::Ok();
 }
 

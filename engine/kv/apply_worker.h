@@ -43,9 +43,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
+#include <set>
+#include <string>
 #include <vector>
 
+#include "engine/kv/codec.h"
 #include "engine/runtime/event.h"
 #include "engine/runtime/leveldb_host.h"
 #include "engine/runtime/result.h"
@@ -67,6 +72,8 @@ struct ApplyState {
   uint64_t markers = 0;  // Batch markers found.
   // The markers of groups beyond a break in the run (their `last` LSNs, ascending).
   std::vector<wal::Lsn> markers_past_run;
+  // Every key that has taken an add (from m/counter/): writes to them are gated by LSN.
+  std::set<std::string> counters;
   // LevelDB lost a group but kept a later one (see the top of the file).
   bool broken_run() const { return stored_lsn > applied_lsn || !markers_past_run.empty(); }
 };
@@ -132,6 +139,15 @@ class ApplyWorker {
   // Adds records[*next...] to `batch` until the group is full; sets *last to the group's last LSN.
   Status FillGroup(const std::vector<wal::Record>& records, size_t* next, bool one_per_group,
                    leveldb::WriteBatch* batch, wal::Lsn* last);
+  // What FillGroup knows of the keys its group wrote so far.
+  struct GroupView {
+    std::map<std::string, std::optional<std::string>> values;  // By user key; nullopt: deleted.
+    std::map<std::string, wal::Lsn> counter_lsns;              // m/counter/ values written.
+  };
+  // One decoded op of the record at `lsn` into `batch`. Counters: skips a write the key's
+  // m/counter/ LSN already covers; an add reads the value (the group's, else LevelDB's: a
+  // synchronous read on the loop, usually from the memtable or block cache).
+  Status ApplyOp(const OpView& op, wal::Lsn lsn, GroupView* group, leveldb::WriteBatch* batch);
   // Writes a group's data with its applied LSN and marker (or, under the known bug, in two
   // writes with an await between them).
   Task<Status> WriteGroup(leveldb::WriteBatch* data, wal::Lsn first, wal::Lsn last);
@@ -154,7 +170,8 @@ class ApplyWorker {
   bool stop_requested_ = false;
   bool checkpointing_ = false;
   uint64_t groups_applied_ = 0;
-  Event wake_;             // The loop waits here for new durable records.
+  std::set<std::string> counters_;  // Keys that have taken an add (user keys).
+  Event wake_;                      // The loop waits here for new durable records.
   Event progress_;         // Set on every applied group, failure and stop; waiters re-check.
   Event exited_;           // The loop has exited.
   Event checkpoint_idle_;  // Set when a checkpoint ends.

@@ -49,7 +49,11 @@ size_t EncodedBatchBytes(const WriteBatch& batch) {
   size_t bytes = kBatchHeaderBytes;
   for (const WriteBatch::Op& op : batch.ops()) {
     bytes += kOpHeaderBytes + op.key.size();
-    if (!op.is_delete) bytes += kValueHeaderBytes + op.value.size();
+    if (op.is_add) {
+      bytes += kDeltaBytes;
+    } else if (!op.is_delete) {
+      bytes += kValueHeaderBytes + op.value.size();
+    }
   }
   return bytes;
 }
@@ -65,9 +69,14 @@ std::string EncodeBatch(const WriteBatch& batch) {
   out.push_back(static_cast<char>(kBatchFormatVersion));
   PutU32(out, static_cast<uint32_t>(batch.size()));
   for (const WriteBatch::Op& op : batch.ops()) {
-    out.push_back(static_cast<char>(op.is_delete ? kOpDelete : kOpPut));
+    out.push_back(static_cast<char>(op.is_add ? kOpAdd : op.is_delete ? kOpDelete : kOpPut));
     PutBytes(out, op.key);
-    if (!op.is_delete) PutBytes(out, op.value);
+    if (op.is_add) {
+      const auto d = static_cast<uint64_t>(op.delta);
+      for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((d >> (8 * i)) & 0xff));
+    } else if (!op.is_delete) {
+      PutBytes(out, op.value);
+    }
   }
   assert(out.size() == EncodedBatchBytes(batch));
   return out;
@@ -89,14 +98,21 @@ Result<std::vector<OpView>> DecodeBatchViews(std::string_view payload) {
   for (uint32_t i = 0; i < count; ++i) {
     if (at >= payload.size()) return Bad("op " + std::to_string(i) + " missing", at);
     const uint8_t kind = static_cast<uint8_t>(payload[at]);
-    if (kind != kOpPut && kind != kOpDelete) {
+    if (kind != kOpPut && kind != kOpDelete && kind != kOpAdd) {
       return Bad("unknown op kind " + std::to_string(kind), at);
     }
     ++at;
     OpView op;
     op.is_delete = kind == kOpDelete;
+    op.is_add = kind == kOpAdd;
     if (Status s = GetBytes(payload, &at, "key", &op.key); !s.ok()) return s;
-    if (!op.is_delete) {
+    if (op.is_add) {
+      if (payload.size() - at < kDeltaBytes) return Bad("delta cut short", at);
+      uint64_t d = 0;
+      for (int i = 0; i < 8; ++i) d |= uint64_t{static_cast<uint8_t>(payload[at + i])} << (8 * i);
+      op.delta = static_cast<int64_t>(d);
+      at += kDeltaBytes;
+    } else if (!op.is_delete) {
       if (Status s = GetBytes(payload, &at, "value", &op.value); !s.ok()) return s;
     }
     ops.push_back(op);
@@ -113,7 +129,9 @@ Result<WriteBatch> DecodeBatch(std::string_view payload) {
   if (!views.ok()) return views.status();
   WriteBatch batch;
   for (const OpView& op : *views) {
-    if (op.is_delete) {
+    if (op.is_add) {
+      batch.add(std::string(op.key), op.delta);
+    } else if (op.is_delete) {
       batch.del(std::string(op.key));
     } else {
       batch.put(std::string(op.key), std::string(op.value));

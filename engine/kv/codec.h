@@ -3,8 +3,8 @@
 // prefixed, so keys and values may hold any bytes (NUL and all 256 values).
 //
 //   payload = [version u8 = 1][op_count u32] op*
-//   op      = [kind u8: 1 put | 2 delete][key_bytes u32][key] and, for a put only,
-//             [value_bytes u32][value]
+//   op      = [kind u8: 1 put | 2 delete | 3 add][key_bytes u32][key] and, for a put,
+//             [value_bytes u32][value]; for an add, [delta i64]
 //
 // Decoding checks every length against the bytes left and rejects trailing bytes, an unknown
 // version or kind, and an op count the payload cannot hold, with Corruption: any input either
@@ -29,6 +29,8 @@ inline constexpr uint8_t kBatchRecordType = 1;
 inline constexpr uint8_t kBatchFormatVersion = 1;
 inline constexpr uint8_t kOpPut = 1;
 inline constexpr uint8_t kOpDelete = 2;
+inline constexpr uint8_t kOpAdd = 3;
+inline constexpr size_t kDeltaBytes = 8;
 inline constexpr size_t kBatchHeaderBytes = 1 + 4;  // version, op_count
 inline constexpr size_t kOpHeaderBytes = 1 + 4;     // kind, key_bytes (smallest op: a delete)
 inline constexpr size_t kValueHeaderBytes = 4;      // value_bytes (puts only)
@@ -45,8 +47,10 @@ std::string EncodeBatch(const WriteBatch& batch);
 // One decoded op; the views point into the payload that was decoded.
 struct OpView {
   bool is_delete = false;
+  bool is_add = false;
   std::string_view key;
   std::string_view value;
+  int64_t delta = 0;
 };
 
 // Corruption (naming what is wrong and at which byte) for any payload EncodeBatch did not make.

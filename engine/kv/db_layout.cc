@@ -37,6 +37,12 @@ Result<wal::Lsn> DecodeLsn(std::string_view bytes, std::string_view what) {
   return lsn;
 }
 
+std::string CounterKey(std::string_view key) {
+  std::string k(kCounterPrefix);
+  k.append(key);
+  return k;
+}
+
 std::string BatchMarkerKey(wal::Lsn last) {
   return std::string(kBatchMarkerPrefix) + EncodeLsn(last);
 }

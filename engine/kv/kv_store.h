@@ -22,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -44,16 +45,27 @@ struct KvOptions {
   uint64_t checkpoint_every_records = 1000;  // A synced checkpoint after this many applies.
 };
 
+// A counter's value: a decimal int64 as std::to_string writes it ("-" and digits only). False
+// for anything else (empty, spaces, "+", out of range).
+bool ParseInt64(std::string_view text, int64_t* out);
+
 // One atomic group of writes.
 class WriteBatch {
  public:
   void put(std::string key, std::string value);
   void del(std::string key);
+  // An atomic counter increment, applied in log order without a read by the writer: the value
+  // becomes the decimal int64 of (its value, absent = 0) + delta. The value must be a decimal
+  // int64 (or absent) and the sum must not overflow when it is applied; txn::TxnStore checks
+  // both at commit. If a plain write breaks that, the apply worker fail-stops with Corruption.
+  void add(std::string key, int64_t delta);
   size_t size() const { return ops_.size(); }
   struct Op {
     bool is_delete = false;
+    bool is_add = false;
     std::string key;
-    std::string value;
+    std::string value;  // A put's.
+    int64_t delta = 0;  // An add's.
   };
   const std::vector<Op>& ops() const { return ops_; }
 

@@ -20,11 +20,13 @@ ConflictWindow::ConflictWindow(size_t commits_max) : commits_max_(commits_max) {
   assert(commits_max_ >= 1);
 }
 
-uint64_t ConflictWindow::add(std::vector<std::string> keys) {
+uint64_t ConflictWindow::add(std::vector<std::string> keys,
+                             std::map<std::string, KeyEffect> effects) {
   std::sort(keys.begin(), keys.end());
   Entry e;
   e.seq = next_seq_++;
   e.keys = std::move(keys);
+  e.effects = std::move(effects);
   entries_.push_back(std::move(e));
   return entries_.back().seq;
 }
@@ -67,6 +69,50 @@ void ConflictWindow::evict() {
     floor_ = e.unknown ? std::numeric_limits<wal::Lsn>::max() : std::max(floor_, e.lsn);
     entries_.pop_front();
   }
+}
+
+namespace {
+
+// Saturating: the range only has to cover what may happen, and a bound past int64 is itself the
+// answer "may overflow".
+int64_t AddSat(int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (!__builtin_add_overflow(a, b, &r)) return r;
+  return b > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+}
+
+ValueRange Apply(const ValueRange& v, const KeyEffect& e) {
+  switch (e.kind) {
+    case KeyEffect::Kind::kDelete:
+      return {true, 0, 0, false};
+    case KeyEffect::Kind::kPut:
+      return e.integer ? ValueRange{true, e.number, e.number, false}
+                       : ValueRange{false, 0, 0, true};
+    case KeyEffect::Kind::kAdd:
+      return {v.ints, AddSat(v.lo, e.number), AddSat(v.hi, e.number), v.other};
+  }
+  return v;
+}
+
+ValueRange Union(const ValueRange& a, const ValueRange& b) {
+  if (!a.ints) return {b.ints, b.lo, b.hi, a.other || b.other};
+  if (!b.ints) return {a.ints, a.lo, a.hi, a.other || b.other};
+  return {true, std::min(a.lo, b.lo), std::max(a.hi, b.hi), a.other || b.other};
+}
+
+}  // namespace
+
+ValueRange ConflictWindow::possible_values(wal::Lsn read_version, const std::string& key,
+                                           ValueRange at_read) const {
+  ValueRange v = at_read;
+  for (const Entry& e : entries_) {
+    if (e.lsn != 0 && e.lsn <= read_version) continue;  // Already in at_read.
+    auto it = e.effects.find(key);
+    if (it == e.effects.end()) continue;
+    const ValueRange applied = Apply(v, it->second);
+    v = e.lsn != 0 ? applied : Union(v, applied);  // In flight (or Unknown): either way.
+  }
+  return v;
 }
 
 Status ConflictWindow::check(wal::Lsn read_version, const ReadSet& reads) const {

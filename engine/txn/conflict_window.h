@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
@@ -33,12 +34,29 @@ struct ReadSet {
   size_t size() const { return keys.size() + ranges.size(); }
 };
 
+// What a commit did to one key, as far as a counter on it is concerned.
+struct KeyEffect {
+  enum class Kind : uint8_t { kPut, kDelete, kAdd };
+  Kind kind = Kind::kPut;
+  int64_t number = 0;    // A put's value if `integer`; an add's delta.
+  bool integer = false;  // A put: its value is a decimal int64.
+};
+
+// The values a key may hold: integers within [lo, hi] if `ints`, and a non-integer if `other`.
+struct ValueRange {
+  bool ints = true;
+  int64_t lo = 0;
+  int64_t hi = 0;
+  bool other = false;
+};
+
 class ConflictWindow {
  public:
   explicit ConflictWindow(size_t commits_max);
 
-  // Sequences a commit that writes `keys`; returns its sequence number.
-  uint64_t add(std::vector<std::string> keys);
+  // Sequences a commit that writes `keys` with these effects (by key); returns its sequence
+  // number.
+  uint64_t add(std::vector<std::string> keys, std::map<std::string, KeyEffect> effects = {});
   // The commit landed at `lsn`.
   void committed(uint64_t seq, wal::Lsn lsn);
   // The commit wrote nothing (NoSpace, InvalidArgument, Unavailable): forget it.
@@ -50,6 +68,12 @@ class ConflictWindow {
   // `reads` covers; TooOld if commits after `read_version` may have been forgotten.
   Status check(wal::Lsn read_version, const ReadSet& reads) const;
 
+  // The values `key` may hold just after every commit sequenced so far, given the value it had
+  // at `read_version` (`at_read`): commits after read_version apply; ones still in flight may
+  // or may not. REQUIRES: check(read_version, ...) was not TooOld.
+  ValueRange possible_values(wal::Lsn read_version, const std::string& key,
+                             ValueRange at_read) const;
+
   wal::Lsn floor() const { return floor_; }
   size_t size() const { return entries_.size(); }
 
@@ -59,6 +83,7 @@ class ConflictWindow {
     wal::Lsn lsn = 0;  // 0: in flight (or unknown).
     bool unknown = false;
     std::vector<std::string> keys;  // Sorted.
+    std::map<std::string, KeyEffect> effects;
   };
   Entry* find(uint64_t seq);
   void evict();

@@ -9,6 +9,24 @@
 #include "engine/txn/txn_store.h"
 
 namespace kiln::txn {
+namespace {
+
+// value (absent = 0) + delta, as a decimal int64; InvalidArgument if the value is not one or
+// the sum overflows.
+Result<std::string> Sum(const std::optional<std::string>& value, int64_t delta) {
+  int64_t n = 0;
+  if (value.has_value() && !kv::ParseInt64(*value, &n)) {
+    return Status::InvalidArgument("txn add: the value is not a decimal int64");
+  }
+  int64_t sum = 0;
+  if (__builtin_add_overflow(n, delta, &sum)) {
+    return Status::InvalidArgument("txn add: " + std::to_string(n) + " + " + std::to_string(delta) +
+                                   " overflows int64");
+  }
+  return std::to_string(sum);
+}
+
+}  // namespace
 
 KILN_DEFINE_BUG(snapshot_isolation, "txn-snapshot-isolation",
                 "commit checks only the transaction's writes against later commits' writes "
@@ -72,7 +90,14 @@ Task<Result<std::optional<std::string>>> Transaction::get(std::string key) {
   auto own = writes_.find(key);
   if (own != writes_.end()) co_return own->second;  // Its own write: depends on no one else.
   if (Status s = Record(false, key, {}); !s.ok()) co_return s;
-  co_return co_await view_->get(std::move(key));
+  auto added = adds_.find(key);
+  const int64_t delta = added == adds_.end() ? 0 : added->second;
+  const bool has_add = added != adds_.end();
+  Result<std::optional<std::string>> stored = co_await view_->get(std::move(key));
+  if (!stored.ok() || !has_add) co_return stored;
+  Result<std::string> sum = Sum(*stored, delta);
+  if (!sum.ok()) co_return sum.status();
+  co_return std::optional<std::string>(std::move(*sum));
 }
 
 Task<Result<kv::KeyValues>> Transaction::scan_range(std::string begin, std::string end,
@@ -84,47 +109,129 @@ Task<Result<kv::KeyValues>> Transaction::scan_range(std::string begin, std::stri
   if (!KILN_BUG(range_reads_unrecorded)) {
     if (Status s = Record(true, begin, end); !s.ok()) co_return s;
   }
-  // Own deletes in the range may hide stored rows: read that many more.
-  auto first = writes_.lower_bound(begin);
-  auto last = end.empty() ? writes_.end() : writes_.lower_bound(end);
+  // This transaction's own writes in the range: puts and deletes win; adds add to the stored
+  // value (absent = 0).
+  struct Own {
+    std::optional<std::string> value;  // A put's value; nullopt: a delete (if !add).
+    bool add = false;
+    int64_t delta = 0;
+  };
+  std::map<std::string, Own> own;
+  auto in_range = [&begin, &end](const std::string& k) {
+    return k >= begin && (end.empty() || k < end);
+  };
+  for (auto it = writes_.lower_bound(begin); it != writes_.end() && in_range(it->first); ++it) {
+    own[it->first] = Own{it->second, false, 0};
+  }
+  for (auto it = adds_.lower_bound(begin); it != adds_.end() && in_range(it->first); ++it) {
+    own[it->first] = Own{std::nullopt, true, it->second};
+  }
+  // Own deletes may hide stored rows: read that many more.
   size_t own_deletes = 0;
-  for (auto it = first; it != last; ++it) own_deletes += it->second.has_value() ? 0 : 1;
+  for (const auto& [k, o] : own) own_deletes += !o.add && !o.value.has_value() ? 1 : 0;
   const size_t want = limit > SIZE_MAX - own_deletes ? SIZE_MAX : limit + own_deletes;
   Result<kv::KeyValues> stored = co_await view_->scan_range(begin, end, want);
   if (!stored.ok()) co_return stored.status();
-  // Merge: own writes win. If the stored rows were cut at `want`, only keys up to the last one
-  // returned are complete, so own puts beyond it must not be merged in.
+  // Merge. If the stored rows were cut at `want`, only keys up to the last one returned are
+  // complete, so own writes beyond it must not be merged in.
   const bool cut = stored->size() == want;
   kv::KeyValues out;
-  auto own = first;
-  for (auto& [k, v] : *stored) {
-    for (; own != last && own->first < k; ++own) {
-      if (own->second.has_value()) out.emplace_back(own->first, *own->second);
+  Status bad;
+  // Emits an own write for a key with a stored row (`stored_value`) or without one (nullopt).
+  auto emit = [&out, &bad](const std::string& k, const Own& o,
+                           const std::optional<std::string>& stored_value) {
+    if (o.add) {
+      Result<std::string> sum = Sum(stored_value, o.delta);
+      if (!sum.ok()) {
+        bad = sum.status();
+        return;
+      }
+      out.emplace_back(k, std::move(*sum));
+    } else if (o.value.has_value()) {
+      out.emplace_back(k, *o.value);
     }
-    if (own != last && own->first == k) {
-      if (own->second.has_value()) out.emplace_back(k, *own->second);
-      ++own;
+  };
+  auto mine = own.begin();
+  for (auto& [k, v] : *stored) {
+    for (; mine != own.end() && mine->first < k; ++mine) emit(mine->first, mine->second, {});
+    if (mine != own.end() && mine->first == k) {
+      emit(k, mine->second, v);
+      ++mine;
     } else {
       out.emplace_back(std::move(k), std::move(v));
     }
   }
   if (!cut) {
-    for (; own != last; ++own) {
-      if (own->second.has_value()) out.emplace_back(own->first, *own->second);
-    }
+    for (; mine != own.end(); ++mine) emit(mine->first, mine->second, {});
   }
+  if (!bad.ok()) co_return bad;
   if (out.size() > limit) out.resize(limit);
   co_return out;
 }
 
-Status Transaction::Buffer(const char* what, std::string key, std::optional<std::string> value) {
-  if (Status s = Usable(what); !s.ok()) return s;
+Status Transaction::CheckWriteRoom(const std::string& key) const {
   if (key.empty()) return Status::InvalidArgument("txn: empty key");
-  if (!writes_.contains(key) && writes_.size() >= store_.options_.writes_max) {
+  if (!writes_.contains(key) && !adds_.contains(key) &&
+      writes_.size() + adds_.size() >= store_.options_.writes_max) {
     return Status::InvalidArgument("txn: more than " + std::to_string(store_.options_.writes_max) +
                                    " keys written in one transaction");
   }
+  return Status::Ok();
+}
+
+Status Transaction::Buffer(const char* what, std::string key, std::optional<std::string> value) {
+  if (Status s = Usable(what); !s.ok()) return s;
+  if (Status s = CheckWriteRoom(key); !s.ok()) return s;
+  adds_.erase(key);  // A put or delete replaces an earlier add of its own.
   writes_[std::move(key)] = std::move(value);
+  return Status::Ok();
+}
+
+Status Transaction::add(std::string key, int64_t delta) {
+  if (Status s = Usable("add"); !s.ok()) return s;
+  if (Status s = CheckWriteRoom(key); !s.ok()) return s;
+  auto own = writes_.find(key);
+  if (own != writes_.end()) {  // Its own put or delete: the sum is known now.
+    Result<std::string> sum = Sum(own->second, delta);
+    if (!sum.ok()) return sum.status();
+    own->second = std::move(*sum);
+    return Status::Ok();
+  }
+  auto it = adds_.find(key);
+  int64_t total = 0;
+  if (__builtin_add_overflow(it == adds_.end() ? 0 : it->second, delta, &total)) {
+    return Status::InvalidArgument("txn add: the deltas added to one key overflow int64");
+  }
+  adds_[std::move(key)] = total;
+  return Status::Ok();
+}
+
+Status Transaction::CheckAdds(
+    const std::map<std::string, std::optional<std::string>>& at_read) const {
+  for (const auto& [key, delta] : adds_) {
+    ValueRange v;
+    const std::optional<std::string>& stored = at_read.at(key);
+    int64_t n = 0;
+    if (!stored.has_value()) {
+      v = {true, 0, 0, false};
+    } else if (kv::ParseInt64(*stored, &n)) {
+      v = {true, n, n, false};
+    } else {
+      v = {false, 0, 0, true};
+    }
+    v = store_.window_.possible_values(read_version_, key, v);
+    if (v.other) {
+      return Status::InvalidArgument("txn add: " + Printable(key) +
+                                     " may hold a value that is not a decimal int64");
+    }
+    int64_t out = 0;
+    if (v.ints &&
+        (__builtin_add_overflow(v.lo, delta, &out) || __builtin_add_overflow(v.hi, delta, &out))) {
+      return Status::InvalidArgument("txn add: " + std::to_string(delta) + " to " + Printable(key) +
+                                     " may overflow int64 (it may be anywhere in [" +
+                                     std::to_string(v.lo) + ", " + std::to_string(v.hi) + "])");
+    }
+  }
   return Status::Ok();
 }
 
@@ -142,7 +249,7 @@ void Transaction::abort() {
 
 Task<Status> Transaction::commit() {
   if (Status s = Usable("commit"); !s.ok()) co_return s;
-  if (writes_.empty()) {  // Read-only: its snapshot was consistent; nothing to check.
+  if (read_only()) {  // Its snapshot was consistent; nothing to check.
     Finish(State::kCommitted, Status::Ok());
     co_return Status::Ok();
   }
@@ -153,6 +260,16 @@ Task<Status> Transaction::commit() {
                        std::to_string(store_.options_.age_max.count()) + "us");
     Finish(State::kAborted, s);
     co_return s;
+  }
+  // The values its blind adds start from (not reads: they do not join the read set).
+  std::map<std::string, std::optional<std::string>> at_read;
+  for (const auto& [key, delta] : adds_) {
+    Result<std::optional<std::string>> v = co_await view_->get(key);
+    if (!v.ok()) {
+      Finish(State::kAborted, v.status());
+      co_return v.status().WithContext("txn commit");
+    }
+    at_read[key] = std::move(*v);
   }
   // From the check to the append, no await: the check and the sequencing are one step, and the
   // batch takes its LSN in sequence order (KvStore::write_lsn's ordering contract).
@@ -165,18 +282,34 @@ Task<Status> Transaction::commit() {
     Finish(State::kAborted, s);
     co_return s;
   }
+  if (Status s = CheckAdds(at_read); !s.ok()) {
+    Finish(State::kAborted, s);
+    co_return s;
+  }
   kv::WriteBatch batch;
   std::vector<std::string> keys;
-  keys.reserve(writes_.size());
+  std::map<std::string, KeyEffect> effects;
+  keys.reserve(writes_.size() + adds_.size());
   for (auto& [k, v] : writes_) {
     keys.push_back(k);
+    KeyEffect e;
     if (v.has_value()) {
+      e.kind = KeyEffect::Kind::kPut;
+      e.integer = kv::ParseInt64(*v, &e.number);
       batch.put(k, std::move(*v));
     } else {
+      e.kind = KeyEffect::Kind::kDelete;
       batch.del(k);
     }
+    effects.emplace(k, e);
   }
-  const uint64_t seq = store_.window_.add(std::move(keys));
+  for (const auto& [k, delta] : adds_) {
+    keys.push_back(k);
+    effects.emplace(k, KeyEffect{KeyEffect::Kind::kAdd, delta, true});
+    batch.add(k, delta);
+  }
+  const uint64_t seq = store_.window_.add(std::move(keys), std::move(effects));
+  if (store_.sequenced_) store_.sequenced_(tag_);
   state_ = State::kCommitting;
   view_.reset();
   Result<wal::Lsn> lsn = co_await store_.kv_.write_lsn(std::move(batch));

@@ -59,13 +59,20 @@ class Transaction {
   Task<Result<kv::KeyValues>> scan_range(std::string begin, std::string end, size_t limit);
   Status put(std::string key, std::string value);
   Status del(std::string key);
+  // An atomic increment: does not read the key, so concurrent adds neither conflict nor lose
+  // updates. The key's value is a decimal int64 (absent = 0). InvalidArgument, at the call if
+  // this transaction's own write makes it so, else at commit, if the value may not be an
+  // integer or the sum may overflow (commits in flight count either way).
+  Status add(std::string key, int64_t delta);
   Task<Status> commit();
   void abort();
 
   wal::Lsn read_version() const { return read_version_; }
   // The commit's LSN once commit() returned Ok for a transaction that wrote; 0 otherwise.
   wal::Lsn commit_version() const { return commit_version_; }
-  bool read_only() const { return writes_.empty(); }
+  bool read_only() const { return writes_.empty() && adds_.empty(); }
+  // A caller's label, handed to TxnStore's sequence observer (e.g. a history index).
+  void set_tag(uint64_t tag) { tag_ = tag; }
 
  private:
   friend class TxnStore;
@@ -75,6 +82,10 @@ class Transaction {
   Status Record(bool range, std::string begin, std::string end);
   // Buffers a put (value) or a delete (nullopt) after the checks both share.
   Status Buffer(const char* what, std::string key, std::optional<std::string> value);
+  Status CheckWriteRoom(const std::string& key) const;
+  // Whether this transaction's blind adds can be applied: each key's possible values at its
+  // commit are integers and none overflows with the delta. `at_read`: values at read_version.
+  Status CheckAdds(const std::map<std::string, std::optional<std::string>>& at_read) const;
   // Ends the transaction: releases its snapshot.
   void Finish(State state, Status why);
 
@@ -85,8 +96,10 @@ class Transaction {
   wal::Lsn commit_version_ = 0;
   State state_ = State::kActive;
   Status ended_by_;  // Why it is no longer active (for misuse messages).
+  uint64_t tag_ = 0;
   ReadSet reads_;
   std::map<std::string, std::optional<std::string>> writes_;  // nullopt: a delete.
+  std::map<std::string, int64_t> adds_;  // Blind adds: keys without a put or delete of its own.
 };
 
 class TxnStore {
@@ -96,6 +109,12 @@ class TxnStore {
   TxnStore& operator=(const TxnStore&) = delete;
 
   Task<Result<std::unique_ptr<Transaction>>> begin();
+
+  // Called with a transaction's tag at the moment its commit is sequenced (its batch joins the
+  // log's queue in the same step), so the calls come in LSN order. For history recorders.
+  void set_sequence_observer(std::function<void(uint64_t tag)> observer) {
+    sequenced_ = std::move(observer);
+  }
 
   Scheduler& scheduler() { return scheduler_; }
   const TxnOptions& options() const { return options_; }
@@ -108,6 +127,7 @@ class TxnStore {
   const Clock& clock_;
   TxnOptions options_;
   ConflictWindow window_;
+  std::function<void(uint64_t tag)> sequenced_;
 };
 
 struct RetryOptions {

@@ -75,11 +75,14 @@ WriteBatch::Op Put(int client, int key, int seq) {
   // Unique per write, so a value that was never written, or a stale one, is recognisable.
   std::string value = "c" + std::to_string(client) + "#" + std::to_string(seq) + ":";
   value.resize(value.size() + 8 + 4 * static_cast<size_t>(seq), 'v');
-  return {false, "c" + std::to_string(client) + "k" + std::to_string(key), std::move(value)};
+  return {.key = "c" + std::to_string(client) + "k" + std::to_string(key),
+          .value = std::move(value)};
 }
 
 WriteBatch::Op Del(int client, int key) {
-  return {true, "c" + std::to_string(client) + "k" + std::to_string(key), std::string()};
+  return {.is_delete = true,
+          .key = "c" + std::to_string(client) + "k" + std::to_string(key),
+          .value = {}};
 }
 
 // Each client owns its keys, so a client's in-flight batch never races another's. Client 0:

@@ -317,3 +317,119 @@ TEST(Txn, SnapshotsOutlivingTheStoreReadUnavailable) {
 
 }  // namespace
 }  // namespace kiln::txn
+
+namespace kiln::txn {
+namespace {
+
+TEST(TxnAdd, ConcurrentAddsNeitherConflictNorLoseUpdates) {
+  TxnRig t;
+  t.Open();
+  t.rig.Run([](TxnStore& s) -> Task<void> {
+    TxnPtr a = co_await Begin(s);
+    TxnPtr b = co_await Begin(s);
+    EXPECT_TRUE(a->add("n", 5).ok());
+    EXPECT_TRUE(b->add("n", -2).ok());
+    EXPECT_TRUE(b->add("n", 10).ok());
+    EXPECT_TRUE((co_await a->commit()).ok());
+    EXPECT_TRUE((co_await b->commit()).ok()) << "adds do not read: no conflict";
+    TxnPtr c = co_await Begin(s);
+    EXPECT_EQ(co_await Get(*c, "n"), "13");
+  }(*t.txns));
+}
+
+TEST(TxnAdd, OwnWritesAndReadsSeeTheSum) {
+  TxnRig t;
+  t.Open();
+  t.rig.Run([](TxnStore& s) -> Task<void> {
+    EXPECT_TRUE((co_await PutAndCommit(s, "n", "40")).ok());
+    TxnPtr a = co_await Begin(s);
+    EXPECT_TRUE(a->add("n", 2).ok());
+    EXPECT_EQ(co_await Get(*a, "n"), "42") << "stored value plus its own add";
+    EXPECT_TRUE(a->put("m", "5").ok());
+    EXPECT_TRUE(a->add("m", 3).ok());
+    EXPECT_EQ(co_await Get(*a, "m"), "8");
+    EXPECT_TRUE(a->add("fresh", 7).ok());
+    Result<KeyValues> all = co_await a->scan_range("", "", 100);
+    EXPECT_TRUE(all.ok());
+    EXPECT_EQ(*all, (KeyValues{{"fresh", "7"}, {"m", "8"}, {"n", "42"}}));
+    EXPECT_TRUE((co_await a->commit()).ok());
+    TxnPtr b = co_await Begin(s);
+    EXPECT_EQ(co_await Get(*b, "n"), "42");
+    EXPECT_EQ(co_await Get(*b, "m"), "8");
+    EXPECT_EQ(co_await Get(*b, "fresh"), "7");
+  }(*t.txns));
+}
+
+TEST(TxnAdd, AReadOfTheCounterMakesTheAddConflictLikeAnyRead) {
+  TxnRig t;
+  t.Open();
+  t.rig.Run([](TxnStore& s) -> Task<void> {
+    TxnPtr a = co_await Begin(s);
+    EXPECT_TRUE(a->add("n", 1).ok());
+    EXPECT_EQ(co_await Get(*a, "n"), "1");
+    TxnPtr b = co_await Begin(s);
+    EXPECT_TRUE(b->add("n", 1).ok());
+    EXPECT_TRUE((co_await b->commit()).ok());
+    EXPECT_TRUE((co_await a->commit()).IsConflict()) << "a read n, which b changed";
+  }(*t.txns));
+}
+
+TEST(TxnAdd, OverflowAndNonIntegersAreErrorsNotWraps) {
+  TxnRig t;
+  t.Open();
+  t.rig.Run([](TxnStore& s) -> Task<void> {
+    EXPECT_TRUE((co_await PutAndCommit(s, "big", "9223372036854775800")).ok());
+    EXPECT_TRUE((co_await PutAndCommit(s, "word", "hello")).ok());
+    TxnPtr a = co_await Begin(s);
+    EXPECT_TRUE(a->add("big", 100).ok());  // Blind: known only at commit.
+    Status st = co_await a->commit();
+    EXPECT_TRUE(st.IsInvalidArgument()) << st.ToString();
+    TxnPtr b = co_await Begin(s);
+    EXPECT_TRUE(b->add("word", 1).ok());
+    st = co_await b->commit();
+    EXPECT_TRUE(st.IsInvalidArgument()) << st.ToString();
+    TxnPtr c = co_await Begin(s);
+    EXPECT_TRUE(c->put("x", "nope").ok());
+    EXPECT_TRUE(c->add("x", 1).IsInvalidArgument()) << "its own put is not an integer";
+    EXPECT_TRUE(c->add("y", INT64_MAX).ok());
+    EXPECT_TRUE(c->add("y", 1).IsInvalidArgument()) << "its own deltas overflow";
+    EXPECT_TRUE((co_await c->commit()).ok()) << "the refused calls changed nothing";
+    TxnPtr d = co_await Begin(s);
+    EXPECT_EQ(co_await Get(*d, "big"), "9223372036854775800");
+    EXPECT_EQ(co_await Get(*d, "word"), "hello");
+    EXPECT_EQ(co_await Get(*d, "x"), "nope");
+    EXPECT_EQ(co_await Get(*d, "y"), std::to_string(INT64_MAX));
+  }(*t.txns));
+}
+
+TEST(TxnAdd, ACommitInFlightCountsEitherWayForOverflow) {
+  TxnRig t;
+  t.Open();
+  t.rig.Run([](TxnStore& s, Rig& r) -> Task<void> {
+    EXPECT_TRUE((co_await PutAndCommit(s, "n", "9223372036854775000")).ok());
+    TxnPtr a = co_await Begin(s);
+    TxnPtr b = co_await Begin(s);
+    EXPECT_TRUE(a->add("n", 500).ok());
+    EXPECT_TRUE(b->add("n", 500).ok());
+    bool a_done = false;
+    Status a_status;
+    r.scheduler.spawn(
+        [](Transaction& a, bool* done, Status* st) -> Task<void> {
+          *st = co_await a.commit();
+          *done = true;
+        }(*a, &a_done, &a_status),
+        "a-commit");
+    // Whichever is sequenced second sees the other in flight: with both +500s it would overflow.
+    Status st = co_await b->commit();
+    for (int i = 0; i < 1000 && !a_done; ++i) co_await r.scheduler.sleep_for(Duration(1000));
+    EXPECT_TRUE(a_done);
+    EXPECT_NE(st.ok(), a_status.ok()) << "b: " << st.ToString() << "; a: " << a_status.ToString();
+    EXPECT_TRUE(st.ok() || st.IsInvalidArgument()) << st.ToString();
+    EXPECT_TRUE(a_status.ok() || a_status.IsInvalidArgument()) << a_status.ToString();
+    TxnPtr c = co_await Begin(s);
+    EXPECT_EQ(co_await Get(*c, "n"), "9223372036854775500");
+  }(*t.txns, t.rig));
+}
+
+}  // namespace
+}  // namespace kiln::txn
