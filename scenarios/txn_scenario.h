@@ -81,6 +81,16 @@ class TxnScenario : public sim::Scenario {
   // its own transaction in the history), as txn::RunTransaction does.
   Task<Status> TransactWithRetries(uint64_t client, std::function<Task<Status>(RecordedTxn&)> body);
 
+  // False if the scenario's clients also write through transactions the history does not
+  // record (the queue's): then the final reads cannot be checked against it either.
+  virtual bool history_complete() const { return true; }
+  // Called when the process dies (before the store is dropped): drop what refers to it.
+  virtual void on_halt() {}
+  // The transaction store of the running process (nullptr while it is down), and how many times
+  // the store has been opened (a new value: a new process).
+  txn::TxnStore* txns() { return txns_.get(); }
+  uint64_t incarnation() const { return incarnations_.size(); }
+
   sim::World& world() { return *world_; }
   Random& random() { return world_->random(); }
   int64_t clients() const { return clients_; }

@@ -106,8 +106,11 @@ Task<Result<kv::KeyValues>> Transaction::scan_range(std::string begin, std::stri
   if (!end.empty() && begin > end) {
     co_return Status::InvalidArgument("txn scan_range: begin is after end");
   }
-  if (!KILN_BUG(range_reads_unrecorded)) {
-    if (Status s = Record(true, begin, end); !s.ok()) co_return s;
+  // The range is recorded once the scan knows how much of it it saw (below).
+  if (!KILN_BUG(range_reads_unrecorded) && reads_.size() >= store_.options_.reads_max) {
+    co_return Status::InvalidArgument("txn: more than " +
+                                      std::to_string(store_.options_.reads_max) +
+                                      " reads in one transaction");
   }
   // This transaction's own writes in the range: puts and deletes win; adds add to the stored
   // value (absent = 0).
@@ -135,6 +138,7 @@ Task<Result<kv::KeyValues>> Transaction::scan_range(std::string begin, std::stri
   // Merge. If the stored rows were cut at `want`, only keys up to the last one returned are
   // complete, so own writes beyond it must not be merged in.
   const bool cut = stored->size() == want;
+  const std::string last_stored = stored->empty() ? std::string() : stored->back().first;
   kv::KeyValues out;
   Status bad;
   // Emits an own write for a key with a stored row (`stored_value`) or without one (nullopt).
@@ -166,6 +170,18 @@ Task<Result<kv::KeyValues>> Transaction::scan_range(std::string begin, std::stri
   }
   if (!bad.ok()) co_return bad;
   if (out.size() > limit) out.resize(limit);
+  // What the scan observed: the whole range, unless it stopped at `limit` rows (or the stored
+  // rows were cut); then only up to the last key it saw, so inserts past it do not conflict.
+  std::string seen_end = end;
+  if (limit > 0 && out.size() == limit) {
+    seen_end = out.back().first + '\0';
+  } else if (cut && !last_stored.empty()) {
+    seen_end = last_stored + '\0';
+  }
+  if (!end.empty() && !seen_end.empty() && seen_end > end) seen_end = end;
+  if (limit > 0 && !KILN_BUG(range_reads_unrecorded)) {
+    if (Status s = Record(true, begin, std::move(seen_end)); !s.ok()) co_return s;
+  }
   co_return out;
 }
 

@@ -76,6 +76,8 @@ const BugCase kCases[] = {
     {"write-skew", "txn-snapshot-isolation", "swarm"},
     {"write-skew", "txn-range-reads-unrecorded", "swarm"},
     {"counter", "counter-rmw-split", "swarm"},
+    {"queue", "queue-claim-without-conflict", "swarm"},
+    {"queue", "queue-lease-wall-clock", "clock-jump"},
 };
 
 INSTANTIATE_TEST_SUITE_P(All, KnownBugs, ::testing::ValuesIn(kCases),

@@ -8,55 +8,18 @@
 #include <string>
 
 #include "engine/runtime/event.h"
-#include "tests/kv/kv_test_util.h"
+#include "tests/txn/txn_test_util.h"
 
 namespace kiln::txn {
 namespace {
 
 using kv::KeyValues;
-using kv::testing::OpenStore;
 using kv::testing::Rig;
-
-using TxnPtr = std::unique_ptr<Transaction>;
-
-// A store and a TxnStore over it, opened in the rig.
-struct TxnRig {
-  explicit TxnRig(TxnOptions options = {}, uint64_t seed = 1) : rig(seed), options(options) {}
-  ~TxnRig() {
-    rig.scheduler.destroy_all_tasks();
-    txns.reset();
-  }
-  void Open() {
-    rig.Run([](TxnRig& t) -> Task<void> {
-      Status s = co_await OpenStore(t.rig, t.rig.Options());
-      EXPECT_TRUE(s.ok()) << s.ToString();
-    }(*this));
-    ASSERT_NE(rig.store, nullptr);
-    txns = std::make_unique<TxnStore>(*rig.store, rig.scheduler, rig.clock, options);
-  }
-  Rig rig;
-  TxnOptions options;
-  std::unique_ptr<TxnStore> txns;
-};
-
-Task<TxnPtr> Begin(TxnStore& s) {
-  Result<TxnPtr> t = co_await s.begin();
-  EXPECT_TRUE(t.ok()) << t.status().ToString();
-  co_return t.ok() ? std::move(t).value() : nullptr;
-}
-
-Task<std::string> Get(Transaction& t, std::string key) {
-  Result<std::optional<std::string>> v = co_await t.get(std::move(key));
-  EXPECT_TRUE(v.ok()) << v.status().ToString();
-  co_return v.ok() && v->has_value() ? **v : std::string("<absent>");
-}
-
-Task<Status> PutAndCommit(TxnStore& s, std::string key, std::string value) {
-  TxnPtr t = co_await Begin(s);
-  if (t == nullptr) co_return Status::Unknown("no transaction");
-  EXPECT_TRUE(t->put(std::move(key), std::move(value)).ok());
-  co_return co_await t->commit();
-}
+using testing::Begin;
+using testing::Get;
+using testing::PutAndCommit;
+using testing::TxnPtr;
+using testing::TxnRig;
 
 TEST(Txn, ReadsSeeOwnWritesAndCommitsAreVisibleAfterwards) {
   TxnRig t;
@@ -429,6 +392,34 @@ TEST(TxnAdd, ACommitInFlightCountsEitherWayForOverflow) {
     TxnPtr c = co_await Begin(s);
     EXPECT_EQ(co_await Get(*c, "n"), "9223372036854775500");
   }(*t.txns, t.rig));
+}
+
+}  // namespace
+}  // namespace kiln::txn
+
+namespace kiln::txn {
+namespace {
+
+TEST(Txn, AScanCutAtItsLimitCoversOnlyTheRowsItSaw) {
+  TxnRig t;
+  t.Open();
+  t.rig.Run([](TxnStore& s) -> Task<void> {
+    for (const char* k : {"q/1", "q/3", "q/5"}) {
+      EXPECT_TRUE((co_await PutAndCommit(s, k, "v")).ok());
+    }
+    TxnPtr a = co_await Begin(s);
+    Result<KeyValues> first = co_await a->scan_range("q/", "q0", 1);  // Sees q/1 only.
+    EXPECT_TRUE(first.ok());
+    EXPECT_EQ(first->size(), 1u);
+    EXPECT_TRUE(a->put("taken", "q/1").ok());
+    EXPECT_TRUE((co_await PutAndCommit(s, "q/4", "v")).ok());  // Past what a saw.
+    EXPECT_TRUE((co_await a->commit()).ok());
+    TxnPtr b = co_await Begin(s);
+    EXPECT_TRUE((co_await b->scan_range("q/", "q0", 1)).ok());
+    EXPECT_TRUE(b->put("taken", "again").ok());
+    EXPECT_TRUE((co_await PutAndCommit(s, "q/0", "v")).ok());  // Before q/1: b missed it.
+    EXPECT_TRUE((co_await b->commit()).IsConflict());
+  }(*t.txns));
 }
 
 }  // namespace

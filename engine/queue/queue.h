@@ -1,0 +1,105 @@
+// Queue: named work queues with leases, built on strictly serializable transactions
+// (DESIGN.md section 7, "Queue").
+//
+// Contract:
+// - enqueue(name, payload) adds an item; ids are unique and increase in enqueue order.
+// - claim(name, lease) hands out the oldest item that is visible (not leased, or whose lease
+//   expired; not hidden by a nack's backoff) with a fresh lease: a token and an expiry
+//   `lease` from now on the monotonic clock. No item is ever handed to two live leases: a claim
+//   reads what it takes, so two claims of one item conflict and one retries. An item claimed
+//   more than `attempts_max` times goes to the dead letters instead (never before).
+//   nullopt when nothing is visible.
+// - ack(name, id, token) completes the item (removes it). nack(name, id, token) hands it back,
+//   hidden for a backoff that doubles per attempt. Both reject a token that is not the item's
+//   current lease (stale: it expired and was claimed again; foreign: never its token) or whose
+//   lease expired, with InvalidArgument; NotFound if the item is gone. Nothing changes then.
+// - Leases do not outlive the process that granted them: Open starts a new epoch, and every
+//   lease of an older epoch counts as expired.
+// - Errors of the store pass through (Unknown: the change may or may not have happened).
+// Coroutine rules: one Scheduler; the TxnStore, Clock and Random outlive the queue.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/queue/queue_layout.h"
+#include "engine/runtime/clock.h"
+#include "engine/runtime/random.h"
+#include "engine/runtime/result.h"
+#include "engine/runtime/task.h"
+#include "engine/txn/txn_store.h"
+
+namespace kiln::queue {
+
+struct QueueOptions {
+  uint32_t attempts_max = 5;                       // Claims before an item is dead-lettered.
+  Duration nack_backoff_first = Duration(10'000);  // Hidden after the first nack; doubles.
+  Duration nack_backoff_max = Duration(10'000'000);
+  size_t payload_bytes_max = 64 << 10;
+  size_t claim_scan_max = 64;  // Ready items a claim looks past (hidden by backoff) at most.
+};
+
+struct Claim {
+  std::string id;  // 16 bytes.
+  std::string payload;
+  uint64_t token = 0;
+  uint32_t attempt = 0;  // 1 for the first claim.
+  MonoTime expires;
+};
+
+struct QueueStats {
+  uint64_t ready = 0;   // Not leased (some may be hidden by a nack's backoff).
+  uint64_t leased = 0;  // Leased (some leases may have expired).
+  uint64_t dead = 0;
+};
+
+struct PeekedItem {
+  std::string id;
+  std::string payload;
+  uint32_t attempts = 0;
+};
+
+class Queue {
+ public:
+  // Starts a new epoch (one transaction).
+  static Task<Result<std::unique_ptr<Queue>>> Open(txn::TxnStore& txns, const Clock& clock,
+                                                   Random& random, QueueOptions options = {});
+
+  Task<Result<std::string>> enqueue(std::string name, std::string payload);
+  Task<Result<std::optional<Claim>>> claim(std::string name, Duration lease);
+  Task<Status> ack(std::string name, std::string id, uint64_t token);
+  Task<Status> nack(std::string name, std::string id, uint64_t token);
+  // Up to `limit` ready items, oldest first, without claiming them.
+  Task<Result<std::vector<PeekedItem>>> peek(std::string name, size_t limit);
+  Task<Result<std::vector<PeekedItem>>> dead_letters(std::string name, size_t limit);
+  Task<Result<QueueStats>> stats(std::string name);
+
+  uint64_t epoch() const { return epoch_; }
+
+ private:
+  Queue(txn::TxnStore& txns, const Clock& clock, Random& random, QueueOptions options,
+        uint64_t epoch)
+      : txns_(txns), clock_(clock), random_(random), options_(options), epoch_(epoch) {}
+  int64_t now_us() const;
+  // The item's lease is current: `token` is its token, its epoch is this one, and it has not
+  // expired. InvalidArgument naming what is wrong otherwise.
+  Status CheckLease(const Item& item, uint64_t token) const;
+  // The item `id`, read in `t`, if `token` is its current lease (else NotFound or CheckLease's
+  // error).
+  Task<Result<Item>> LoadLeased(txn::Transaction& t, const std::string& name, const std::string& id,
+                                uint64_t token) const;
+  // Runs `body` in a transaction, retrying Conflicts (txn::RunTransaction).
+  Task<Status> Run(std::function<Task<Status>(txn::Transaction&)> body);
+
+  txn::TxnStore& txns_;
+  const Clock& clock_;
+  Random& random_;
+  QueueOptions options_;
+  uint64_t epoch_;
+  uint64_t next_seq_ = 0;
+};
+
+}  // namespace kiln::queue

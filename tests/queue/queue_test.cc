@@ -1,0 +1,232 @@
+// The work queue on the simulated runtime: FIFO claims, leases that expire, tokens that go
+// stale, nack backoff, dead letters after attempts_max, epochs across reopen, bad input.
+#include "engine/queue/queue.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "engine/runtime/bugs.h"
+#include "engine/runtime/event.h"
+#include "tests/txn/txn_test_util.h"
+
+namespace kiln::queue {
+namespace {
+
+using txn::testing::TxnRig;
+
+constexpr Duration kLease(50'000);
+
+struct QueueRig : TxnRig {
+  explicit QueueRig(QueueOptions o = {}) : options(o) {}
+  void OpenQueue() {
+    Open();
+    rig.Run([](QueueRig& r) -> Task<void> {
+      Result<std::unique_ptr<Queue>> q =
+          co_await Queue::Open(*r.txns, r.rig.clock, r.rig.sched_random, r.options);
+      EXPECT_TRUE(q.ok()) << q.status().ToString();
+      if (q.ok()) r.queue = std::move(*q);
+    }(*this));
+    ASSERT_NE(queue, nullptr);
+  }
+  QueueOptions options;
+  std::unique_ptr<Queue> queue;
+};
+
+Task<std::optional<Claim>> ClaimOne(Queue& q, Duration lease = kLease) {
+  Result<std::optional<Claim>> c = co_await q.claim("jobs", lease);
+  EXPECT_TRUE(c.ok()) << c.status().ToString();
+  co_return c.ok() ? *c : std::nullopt;
+}
+
+TEST(Queue, ClaimsInEnqueueOrderAndAckRemoves) {
+  QueueRig r;
+  r.OpenQueue();
+  r.rig.Run([](Queue& q) -> Task<void> {
+    Result<std::string> a = co_await q.enqueue("jobs", "a");
+    Result<std::string> b = co_await q.enqueue("jobs", std::string("b\0b", 3));
+    EXPECT_TRUE(a.ok() && b.ok());
+    EXPECT_LT(*a, *b);
+    std::optional<Claim> first = co_await ClaimOne(q);
+    std::optional<Claim> second = co_await ClaimOne(q);
+    EXPECT_TRUE(first.has_value() && second.has_value());
+    if (!first || !second) co_return;
+    EXPECT_EQ(first->payload, "a");
+    EXPECT_EQ(second->payload, std::string("b\0b", 3));
+    EXPECT_EQ(first->attempt, 1u);
+    EXPECT_FALSE((co_await ClaimOne(q)).has_value()) << "both are leased";
+    EXPECT_TRUE((co_await q.ack("jobs", first->id, first->token)).ok());
+    EXPECT_TRUE((co_await q.ack("jobs", first->id, first->token)).IsNotFound()) << "acked once";
+    Result<QueueStats> st = co_await q.stats("jobs");
+    EXPECT_TRUE(st.ok());
+    EXPECT_EQ(st->ready, 0u);
+    EXPECT_EQ(st->leased, 1u);
+  }(*r.queue));
+}
+
+TEST(Queue, AnExpiredLeaseIsHandedOutAgainAndItsTokenGoesStale) {
+  QueueRig r;
+  r.OpenQueue();
+  r.rig.Run([](Queue& q, kv::testing::Rig& rig) -> Task<void> {
+    EXPECT_TRUE((co_await q.enqueue("jobs", "x")).ok());
+    std::optional<Claim> first = co_await ClaimOne(q);
+    EXPECT_TRUE(first.has_value());
+    if (!first) co_return;
+    co_await rig.scheduler.sleep_for(Duration(kLease.count() + 1000));
+    EXPECT_TRUE((co_await q.ack("jobs", first->id, first->token)).IsInvalidArgument())
+        << "the lease expired";
+    std::optional<Claim> second = co_await ClaimOne(q);
+    EXPECT_TRUE(second.has_value());
+    if (!second) co_return;
+    EXPECT_EQ(second->id, first->id);
+    EXPECT_EQ(second->attempt, 2u);
+    EXPECT_NE(second->token, first->token);
+    EXPECT_TRUE((co_await q.ack("jobs", second->id, first->token)).IsInvalidArgument())
+        << "a stale token";
+    EXPECT_TRUE((co_await q.ack("jobs", second->id, 12345)).IsInvalidArgument()) << "foreign";
+    EXPECT_TRUE((co_await q.ack("jobs", second->id, second->token)).ok());
+  }(*r.queue, r.rig));
+}
+
+TEST(Queue, NackHidesTheItemForABackoffThatDoubles) {
+  QueueOptions o;
+  o.nack_backoff_first = Duration(10'000);
+  QueueRig r(o);
+  r.OpenQueue();
+  r.rig.Run([](Queue& q, kv::testing::Rig& rig) -> Task<void> {
+    EXPECT_TRUE((co_await q.enqueue("jobs", "x")).ok());
+    std::optional<Claim> c = co_await ClaimOne(q);
+    EXPECT_TRUE(c.has_value());
+    if (!c) co_return;
+    EXPECT_TRUE((co_await q.nack("jobs", c->id, c->token)).ok());
+    EXPECT_FALSE((co_await ClaimOne(q)).has_value()) << "hidden for 10 ms";
+    co_await rig.scheduler.sleep_for(Duration(11'000));
+    c = co_await ClaimOne(q);
+    EXPECT_TRUE(c.has_value());
+    if (!c) co_return;
+    EXPECT_EQ(c->attempt, 2u);
+    EXPECT_TRUE((co_await q.nack("jobs", c->id, c->token)).ok());
+    co_await rig.scheduler.sleep_for(Duration(11'000));
+    EXPECT_FALSE((co_await ClaimOne(q)).has_value()) << "now hidden for 20 ms";
+    co_await rig.scheduler.sleep_for(Duration(10'000));
+    EXPECT_TRUE((co_await ClaimOne(q)).has_value());
+  }(*r.queue, r.rig));
+}
+
+TEST(Queue, DeadLettersOnlyAfterAttemptsMax) {
+  QueueOptions o;
+  o.attempts_max = 3;
+  QueueRig r(o);
+  r.OpenQueue();
+  r.rig.Run([](Queue& q, kv::testing::Rig& rig) -> Task<void> {
+    EXPECT_TRUE((co_await q.enqueue("jobs", "poison")).ok());
+    for (uint32_t attempt = 1; attempt <= 3; ++attempt) {
+      std::optional<Claim> c = co_await ClaimOne(q);
+      EXPECT_TRUE(c.has_value()) << attempt;
+      if (c) EXPECT_EQ(c->attempt, attempt);
+      co_await rig.scheduler.sleep_for(Duration(kLease.count() + 1000));  // The worker died.
+    }
+    EXPECT_FALSE((co_await ClaimOne(q)).has_value()) << "the fourth claim dead-letters it";
+    Result<std::vector<PeekedItem>> dead = co_await q.dead_letters("jobs", 10);
+    EXPECT_TRUE(dead.ok());
+    EXPECT_EQ(dead->size(), 1u);
+    if (!dead->empty()) {
+      EXPECT_EQ(dead->front().payload, "poison");
+      EXPECT_EQ(dead->front().attempts, 4u);
+    }
+    Result<QueueStats> st = co_await q.stats("jobs");
+    EXPECT_EQ(st->ready + st->leased, 0u);
+    EXPECT_EQ(st->dead, 1u);
+  }(*r.queue, r.rig));
+}
+
+// Six workers claim two items each of twelve, concurrently; returns claims per payload.
+std::map<std::string, int> ClaimConcurrently() {
+  QueueRig r;
+  r.OpenQueue();
+  constexpr int kWorkers = 6;
+  constexpr int kItems = 12;
+  std::map<std::string, int> claims;
+  r.rig.Run([](Queue& q, kv::testing::Rig& rig, std::map<std::string, int>& claims) -> Task<void> {
+    for (int i = 0; i < kItems; ++i)
+      EXPECT_TRUE((co_await q.enqueue("jobs", std::to_string(i))).ok());
+    int done = 0;
+    Event all(rig.scheduler, "all");
+    for (int w = 0; w < kWorkers; ++w) {
+      rig.scheduler.spawn(
+          [](Queue& q, std::map<std::string, int>* claims, int* done, Event* all) -> Task<void> {
+            for (int i = 0; i < 2; ++i) {
+              Result<std::optional<Claim>> c = co_await q.claim("jobs", Duration(10'000'000));
+              EXPECT_TRUE(c.ok()) << c.status().ToString();
+              if (c.ok() && c->has_value()) ++(*claims)[(*c)->payload];
+            }
+            if (++*done == kWorkers) all->set();
+          }(q, &claims, &done, &all),
+          "worker");
+    }
+    co_await all.wait();
+  }(*r.queue, r.rig, claims));
+  return claims;
+}
+
+TEST(Queue, ConcurrentClaimsNeverShareAnItem) {
+  const std::map<std::string, int> claims = ClaimConcurrently();
+  EXPECT_EQ(claims.size(), 12u);
+  for (const auto& [payload, n] : claims) EXPECT_EQ(n, 1) << payload;
+}
+
+TEST(Queue, KnownBugClaimWithoutConflictSharesItems) {
+  BugRegistry::Instance().disable_all();
+  ASSERT_TRUE(BugRegistry::Instance().enable("queue-claim-without-conflict").ok());
+  const std::map<std::string, int> claims = ClaimConcurrently();
+  BugRegistry::Instance().disable_all();
+  int shared = 0;
+  for (const auto& [payload, n] : claims) shared += n > 1 ? 1 : 0;
+  EXPECT_GT(shared, 0) << "two workers should have claimed one item";
+}
+
+TEST(Queue, LeasesDoNotOutliveTheEpochThatGrantedThem) {
+  QueueRig r;
+  r.OpenQueue();
+  std::optional<Claim> held;
+  r.rig.Run([](Queue& q, std::optional<Claim>* held) -> Task<void> {
+    EXPECT_TRUE((co_await q.enqueue("jobs", "x")).ok());
+    *held = co_await ClaimOne(q, Duration(60'000'000));
+  }(*r.queue, &held));
+  ASSERT_TRUE(held.has_value());
+  const uint64_t old_epoch = r.queue->epoch();
+  r.rig.Run([](QueueRig& r) -> Task<void> {  // The process restarts: a new Queue, a new epoch.
+    Result<std::unique_ptr<Queue>> q =
+        co_await Queue::Open(*r.txns, r.rig.clock, r.rig.sched_random, r.options);
+    EXPECT_TRUE(q.ok());
+    if (q.ok()) r.queue = std::move(*q);
+  }(r));
+  EXPECT_GT(r.queue->epoch(), old_epoch);
+  r.rig.Run([](Queue& q, const Claim& held) -> Task<void> {
+    std::optional<Claim> again = co_await ClaimOne(q);
+    EXPECT_TRUE(again.has_value()) << "the old epoch's lease counts as expired";
+    if (again) EXPECT_EQ(again->id, held.id);
+    EXPECT_TRUE((co_await q.ack("jobs", held.id, held.token)).IsInvalidArgument());
+  }(*r.queue, *held));
+}
+
+TEST(Queue, BadInputIsRefusedAndChangesNothing) {
+  QueueRig r;
+  r.OpenQueue();
+  r.rig.Run([](Queue& q) -> Task<void> {
+    EXPECT_TRUE((co_await q.enqueue("", "x")).status().IsInvalidArgument());
+    EXPECT_TRUE((co_await q.enqueue("a/b", "x")).status().IsInvalidArgument());
+    EXPECT_TRUE((co_await q.enqueue("jobs", std::string(70000, 'x'))).status().IsInvalidArgument());
+    EXPECT_TRUE((co_await q.claim("jobs", Duration(0))).status().IsInvalidArgument());
+    EXPECT_TRUE((co_await q.ack("jobs", "short", 1)).IsInvalidArgument());
+    Result<QueueStats> st = co_await q.stats("jobs");
+    EXPECT_TRUE(st.ok());
+    EXPECT_EQ(st->ready + st->leased + st->dead, 0u);
+  }(*r.queue));
+}
+
+}  // namespace
+}  // namespace kiln::queue
