@@ -140,17 +140,19 @@ Task<Result<kv::KeyValues>> Transaction::scan_range(std::string begin, std::stri
   const bool cut = stored->size() == want;
   const std::string last_stored = stored->empty() ? std::string() : stored->back().first;
   kv::KeyValues out;
+  // The first row whose sum failed: an error only if that row is among those returned.
   Status bad;
+  size_t bad_row = SIZE_MAX;
   // Emits an own write for a key with a stored row (`stored_value`) or without one (nullopt).
-  auto emit = [&out, &bad](const std::string& k, const Own& o,
-                           const std::optional<std::string>& stored_value) {
+  auto emit = [&out, &bad, &bad_row](const std::string& k, const Own& o,
+                                     const std::optional<std::string>& stored_value) {
     if (o.add) {
       Result<std::string> sum = Sum(stored_value, o.delta);
-      if (!sum.ok()) {
+      if (!sum.ok() && bad_row == SIZE_MAX) {
         bad = sum.status();
-        return;
+        bad_row = out.size();
       }
-      out.emplace_back(k, std::move(*sum));
+      out.emplace_back(k, sum.ok() ? std::move(*sum) : std::string());
     } else if (o.value.has_value()) {
       out.emplace_back(k, *o.value);
     }
@@ -168,8 +170,8 @@ Task<Result<kv::KeyValues>> Transaction::scan_range(std::string begin, std::stri
   if (!cut) {
     for (; mine != own.end(); ++mine) emit(mine->first, mine->second, {});
   }
-  if (!bad.ok()) co_return bad;
   if (out.size() > limit) out.resize(limit);
+  if (bad_row < out.size()) co_return bad;
   // What the scan observed: the whole range, unless it stopped at `limit` rows (or the stored
   // rows were cut); then only up to the last key it saw, so inserts past it do not conflict.
   std::string seen_end = end;

@@ -5,8 +5,9 @@
 // - begin() reads at the latest acknowledged version: a snapshot of the store at or after every
 //   commit acknowledged before begin() was called (its read_version()).
 // - get/scan_range read that snapshot, overlaid with the transaction's own writes, and record
-//   what they read: point keys, and whole requested ranges (so a key inserted later into a
-//   scanned range conflicts: no phantoms).
+//   what they read: point keys, and requested ranges (so a key inserted later into a scanned
+//   range conflicts: no phantoms) — up to the last row returned when a scan stops at its limit.
+//   A scan fails on an own add only if the row it makes is among those returned.
 // - put/del buffer writes; nothing is visible to others before commit.
 // - commit(): a read-only transaction commits at once and never aborts. Otherwise the read set is
 //   checked against every commit after read_version (and every commit still in flight); any
