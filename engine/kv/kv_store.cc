@@ -146,6 +146,8 @@ class KvSnapshotImpl final : public KvSnapshot {
   KvSnapshotImpl& operator=(const KvSnapshotImpl&) = delete;
 
   wal::Lsn version() const override { return version_; }
+  void set_version(wal::Lsn version) { version_ = version; }
+  const leveldb::Snapshot* view() const { return view_; }
   Task<Result<std::optional<std::string>>> get(std::string key) override {
     if (store_ == nullptr) co_return Status::Unavailable("kv snapshot: the store is closed");
     co_return co_await store_->Get(std::move(key), view_);
@@ -341,7 +343,9 @@ Task<Result<std::unique_ptr<KvSnapshot>>> KvStoreImpl::snapshot() {
   // The applied LSN is written in the same LevelDB batch as the data it covers, so reading it
   // through the view gives the view's version exactly, whatever the worker does meanwhile.
   leveldb::DB* db = db_.get();
-  const leveldb::Snapshot* view = db->GetSnapshot();
+  // Owned (and registered) before the await, so a frame destroyed there releases it.
+  auto snapshot = std::make_unique<KvSnapshotImpl>(this, db->GetSnapshot(), 0);
+  const leveldb::Snapshot* view = snapshot->view();
   std::string applied;
   const leveldb::Status s = co_await scheduler_.blocking([db, view, &applied] {
     leveldb::ReadOptions options;
@@ -349,19 +353,14 @@ Task<Result<std::unique_ptr<KvSnapshot>>> KvStoreImpl::snapshot() {
     options.snapshot = view;
     return db->Get(options, std::string(kAppliedLsnKey), &applied);
   });
-  wal::Lsn version = 0;
   if (s.ok()) {
     Result<wal::Lsn> decoded = DecodeLsn(applied, "kv snapshot: applied LSN");
-    if (!decoded.ok()) {
-      db->ReleaseSnapshot(view);
-      co_return decoded.status();
-    }
-    version = *decoded;
+    if (!decoded.ok()) co_return decoded.status();
+    snapshot->set_version(*decoded);
   } else if (!s.IsNotFound()) {
-    db->ReleaseSnapshot(view);
     co_return FromLevelDb(s, "kv snapshot");
   }
-  co_return std::unique_ptr<KvSnapshot>(std::make_unique<KvSnapshotImpl>(this, view, version));
+  co_return std::unique_ptr<KvSnapshot>(std::move(snapshot));
 }
 
 Task<Status> KvStoreImpl::WaitForReads() {
