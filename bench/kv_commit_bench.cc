@@ -15,38 +15,33 @@
 // Run: build/bench/kiln_bench_kv_commit --seconds 2
 #include <leveldb/db.h>
 #include <leveldb/options.h>
-#include <stdlib.h>
-#include <sys/vfs.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <array>
-#include <bit>
 #include <cassert>
-#include <chrono>
 #include <cinttypes>
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "engine/kv/kv_store.h"
 #include "engine/runtime/asio_scheduler.h"
-#include "engine/runtime/default_leveldb_host.h"
 #include "engine/runtime/event.h"
-#include "engine/runtime/posix_file_system.h"
-
-namespace kiln::sim {
-extern const char kBuildCommit[];  // Generated at build time (cmake/commit.cmake).
-}
 
 namespace kiln::kv {
 namespace {
+
+using bench::LatencyHistogram;
+using bench::NowNs;
+using bench::Record;
+using bench::TempDir;
+using bench::UntilNs;
+using bench::Window;
 
 constexpr int kExitOk = 0;
 constexpr int kExitError = 1;  // A commit or an open failed: the numbers would mean nothing.
@@ -65,83 +60,6 @@ struct Params {
   bool json = false;
 };
 
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-// The wait from now until steady_clock reads `ns` (zero if it already has).
-Duration UntilNs(int64_t ns) {
-  return std::chrono::duration_cast<Duration>(
-      std::chrono::nanoseconds(std::max<int64_t>(0, ns - NowNs())));
-}
-
-// Latencies in nanoseconds, in log-linear buckets: values below 256 exactly, above that 128
-// buckets per power of two, so a percentile is off by less than 1%. Fixed size, whatever the run.
-class LatencyHistogram {
- public:
-  void add(int64_t ns) {
-    assert(ns >= 0);
-    const uint64_t v = static_cast<uint64_t>(ns);
-    ++counts_[Index(v)];
-    ++count_;
-    sum_ns_ += v;
-    max_ns_ = std::max(max_ns_, v);
-  }
-  void merge(const LatencyHistogram& other) {
-    for (size_t i = 0; i < kBuckets; ++i) counts_[i] += other.counts_[i];
-    count_ += other.count_;
-    sum_ns_ += other.sum_ns_;
-    max_ns_ = std::max(max_ns_, other.max_ns_);
-  }
-  uint64_t count() const { return count_; }
-  double mean_ms() const { return count_ == 0 ? 0 : sum_ns_ / 1e6 / count_; }
-  double max_ms() const { return max_ns_ / 1e6; }
-  // The value at fraction `q` of the samples (the middle of its bucket), in milliseconds.
-  double quantile_ms(double q) const {
-    assert(q > 0 && q <= 1);
-    if (count_ == 0) return 0;
-    const uint64_t rank = std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(q * count_)));
-    uint64_t seen = 0;
-    for (size_t i = 0; i < kBuckets; ++i) {
-      seen += counts_[i];
-      if (seen >= rank) return std::min<uint64_t>(Middle(i), max_ns_) / 1e6;
-    }
-    assert(false && "rank beyond the count");
-    return max_ms();
-  }
-
- private:
-  static constexpr int kSubBits = 7;
-  static constexpr size_t kBuckets = (64 - kSubBits + 1) << kSubBits;
-  static size_t Index(uint64_t v) {
-    if (v < (uint64_t{2} << kSubBits)) return v;
-    const int msb = 63 - std::countl_zero(v);
-    const uint64_t sub = v >> (msb - kSubBits);  // In [128, 256).
-    const size_t i = (static_cast<size_t>(msb - kSubBits + 1) << kSubBits) + (sub - 128);
-    assert(i < kBuckets);
-    return i;
-  }
-  static uint64_t Middle(size_t i) {
-    if (i < (size_t{2} << kSubBits)) return i;
-    const int shift = static_cast<int>(i >> kSubBits) - 1;
-    const uint64_t lower = (128 + (i & 127)) << shift;
-    return lower + (uint64_t{1} << shift) / 2;
-  }
-
-  std::array<uint64_t, kBuckets> counts_{};
-  uint64_t count_ = 0;
-  uint64_t sum_ns_ = 0;
-  uint64_t max_ns_ = 0;
-};
-
-// The measured part of a run, in steady_clock nanoseconds.
-struct Window {
-  int64_t begin_ns = 0;
-  int64_t end_ns = 0;
-};
-
 struct Measurement {
   std::string system;
   int writers = 0;
@@ -157,13 +75,6 @@ struct Measurement {
   double commits_per_s() const { return latency.count() / seconds; }
   double applied_per_s() const { return applied / seconds; }
 };
-
-// Counts a commit acknowledged at `end_ns` after `begin_ns` if it falls inside the window.
-// Returns whether the writer should go on (the window is not over).
-bool Record(const Window& w, LatencyHistogram& latency, int64_t begin_ns, int64_t end_ns) {
-  if (end_ns >= w.begin_ns && end_ns <= w.end_ns) latency.add(end_ns - begin_ns);
-  return end_ns <= w.end_ns;
-}
 
 // `key_bytes` bytes, unique per (writer, seq) when there is room: "k...k" then the digits.
 std::string MakeKey(int writer, uint64_t seq, uint32_t key_bytes) {
@@ -189,26 +100,6 @@ std::string MakeValue(uint32_t value_bytes) {
   }
   return value;
 }
-
-// A fresh directory under `parent`, removed with everything in it on destruction.
-class TempDir {
- public:
-  explicit TempDir(const std::string& parent) {
-    std::string tmpl = parent + "/kiln-bench-kv-commit-XXXXXX";
-    if (mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  bool ok() const { return !path_.empty(); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // ---------------------------------------------------------------------------------------------
 // Kiln: KvStore::put from coroutines on the AsioScheduler.
@@ -240,28 +131,21 @@ Task<void> KilnWriter(KvStore& store, KilnShared& shared, int writer) {
   if (--shared.writers_running == 0) shared.all_done->set();
 }
 
-Task<Status> KilnMain(AsioScheduler& scheduler, FileSystem& fs, LevelDbHost& host,
-                      const std::string& dir, KilnShared& shared) {
-  KvOptions options;
-  options.dir = dir + "/kiln";
-  options.checkpoint_every_records = shared.params.checkpoint_every_records;
-  // NOTE (GCC 12, task.h): the options aggregate goes to Open outside the co_await expression.
-  Task<Result<std::unique_ptr<KvStore>>> opening = KvStore::Open(fs, scheduler, host, options);
-  Result<std::unique_ptr<KvStore>> opened = co_await std::move(opening);
+Task<Status> KilnMain(bench::ProductionRuntime& rt, const std::string& dir, KilnShared& shared) {
+  Result<std::unique_ptr<KvStore>> opened =
+      co_await bench::OpenKvStore(rt, dir, shared.params.checkpoint_every_records);
   if (!opened.ok()) co_return opened.status();
   std::unique_ptr<KvStore> store = std::move(opened).value();
-  Event all_done(scheduler, "bench-writers-done");
+  Event all_done(rt.scheduler, "bench-writers-done");
   shared.all_done = &all_done;
   shared.writers_running = shared.out.writers;
-  const int64_t start_ns = NowNs();
-  shared.window.begin_ns = start_ns + static_cast<int64_t>(shared.params.warmup_seconds * 1e9);
-  shared.window.end_ns = shared.window.begin_ns + static_cast<int64_t>(shared.params.seconds * 1e9);
+  shared.window = Window::FromNow(shared.params.warmup_seconds, shared.params.seconds);
   for (int w = 0; w < shared.out.writers; ++w) {
-    scheduler.spawn(KilnWriter(*store, shared, w), "bench-writer");
+    rt.scheduler.spawn(KilnWriter(*store, shared, w), "bench-writer");
   }
-  co_await scheduler.sleep_for(UntilNs(shared.window.begin_ns));
+  co_await rt.scheduler.sleep_for(UntilNs(shared.window.begin_ns));
   const wal::Lsn applied_begin = store->applied_lsn();
-  co_await scheduler.sleep_for(UntilNs(shared.window.end_ns));
+  co_await rt.scheduler.sleep_for(UntilNs(shared.window.end_ns));
   shared.out.applied = store->applied_lsn() - applied_begin;
   shared.out.apply_backlog_records = store->durable_lsn() - store->applied_lsn();
   co_await all_done.wait();
@@ -278,10 +162,8 @@ Measurement RunKiln(const Params& params, int writers, const std::string& dir) {
       .params = params, .value = MakeValue(params.value_bytes), .window = {}, .out = m};
   Status s;
   {
-    AsioScheduler scheduler(AsioSchedulerOptions{.blocking_threads = params.blocking_threads});
-    PosixFileSystem fs(scheduler);
-    DefaultLevelDbHost host;
-    s = RunToCompletion(scheduler, KilnMain(scheduler, fs, host, dir, shared));
+    bench::ProductionRuntime rt(params.blocking_threads);
+    s = RunToCompletion(rt.scheduler, KilnMain(rt, dir, shared));
   }
   if (!s.ok() && m.errors++ == 0) m.first_error = s.ToString();
   return m;
@@ -331,9 +213,7 @@ Measurement RunLevelDb(const Params& params, int writers, const std::string& dir
   std::unique_ptr<leveldb::DB> db(raw);
   const std::string value = MakeValue(params.value_bytes);
   std::vector<LevelDbWriter> outs(static_cast<size_t>(writers));
-  Window window;
-  window.begin_ns = NowNs() + static_cast<int64_t>(params.warmup_seconds * 1e9);
-  window.end_ns = window.begin_ns + static_cast<int64_t>(params.seconds * 1e9);
+  const Window window = Window::FromNow(params.warmup_seconds, params.seconds);
   std::vector<std::thread> threads;
   threads.reserve(outs.size());
   for (int w = 0; w < writers; ++w) {
@@ -350,49 +230,6 @@ Measurement RunLevelDb(const Params& params, int writers, const std::string& dir
 
 // ---------------------------------------------------------------------------------------------
 // The report.
-
-// The filesystem type of `path` as statfs names it: it decides what a sync costs (tmpfs: nothing).
-std::string FsType(const std::string& path) {
-  struct statfs st {};
-  if (statfs(path.c_str(), &st) != 0) return "unknown";
-  switch (static_cast<uint64_t>(st.f_type)) {
-    case 0xEF53:
-      return "ext2/3/4";
-    case 0x01021994:
-      return "tmpfs";
-    case 0x58465342:
-      return "xfs";
-    case 0x9123683E:
-      return "btrfs";
-    case 0x794C7630:
-      return "overlayfs";
-    case 0x2FC12FC1:
-      return "zfs";
-    case 0xF2F52010:
-      return "f2fs";
-    case 0x6969:
-      return "nfs";
-    default:
-      break;
-  }
-  char hex[32];
-  std::snprintf(hex, sizeof hex, "0x%llx", static_cast<unsigned long long>(st.f_type));
-  return hex;
-}
-
-std::string BuildType() {
-#ifdef KILN_BENCH_BUILD_TYPE
-  return KILN_BENCH_BUILD_TYPE;
-#else
-  return "unknown";
-#endif
-}
-
-std::string Command(int argc, char** argv) {
-  std::string command;
-  for (int i = 0; i < argc; ++i) command += (i == 0 ? "" : " ") + std::string(argv[i]);
-  return command;
-}
 
 nlohmann::json ToJson(const Measurement& m) {
   nlohmann::json j = {{"system", m.system},
@@ -424,14 +261,8 @@ void PrintJson(const Params& p, const std::string& command,
                     {"leveldb", ToJson(level)},
                     {"ratio_commits_per_s", ratio}});
   }
-  nlohmann::json report;
+  nlohmann::json report = bench::BuildJson(p.dir);
   report["benchmark"] = "kv_commit";
-  report["commit"] = std::string(sim::kBuildCommit);
-  report["build_type"] = BuildType();
-  report["simulation_hooks"] = KILN_SIMULATION_HOOKS != 0;
-  report["hardware_threads"] = std::thread::hardware_concurrency();
-  report["dir"] = p.dir;
-  report["fs_type"] = FsType(p.dir);
   report["key_bytes"] = p.key_bytes;
   report["value_bytes"] = p.value_bytes;
   report["seconds"] = p.seconds;
@@ -447,11 +278,9 @@ void PrintHeader(const Params& p, const std::string& command) {
   std::printf(
       "# kv_commit: acknowledged commits/s and commit latency, Kiln KvStore::put vs LevelDB "
       "Put(sync=true)\n");
-  std::printf("# commit %s, build %s, simulation hooks %s, %u hardware threads\n",
-              sim::kBuildCommit, BuildType().c_str(), KILN_SIMULATION_HOOKS ? "on" : "off",
-              std::thread::hardware_concurrency());
-  std::printf("# dir %s (%s), key_bytes %u, value_bytes %u\n", p.dir.c_str(), FsType(p.dir).c_str(),
-              p.key_bytes, p.value_bytes);
+  bench::PrintBuildLine();
+  std::printf("# dir %s (%s), key_bytes %u, value_bytes %u\n", p.dir.c_str(),
+              bench::FsType(p.dir).c_str(), p.key_bytes, p.value_bytes);
   std::printf(
       "# seconds %g, warmup_seconds %g; Kiln: blocking_threads %zu, "
       "checkpoint_every_records %llu\n",
@@ -478,7 +307,7 @@ void PrintRow(const Measurement& kiln, const Measurement& level) {
 // Runs both systems at one writer count, each in its own fresh directory.
 bool RunPair(const Params& p, int writers, std::pair<Measurement, Measurement>* row) {
   {
-    TempDir dir(p.dir);
+    TempDir dir(p.dir, "kiln-bench-kv-commit");
     if (!dir.ok()) {
       std::fprintf(stderr, "kv_commit: cannot create a directory under %s\n", p.dir.c_str());
       return false;
@@ -486,7 +315,7 @@ bool RunPair(const Params& p, int writers, std::pair<Measurement, Measurement>* 
     row->first = RunKiln(p, writers, dir.path());
   }
   {
-    TempDir dir(p.dir);
+    TempDir dir(p.dir, "kiln-bench-kv-commit");
     if (!dir.ok()) return false;
     row->second = RunLevelDb(p, writers, dir.path());
   }
@@ -502,8 +331,7 @@ bool RunPair(const Params& p, int writers, std::pair<Measurement, Measurement>* 
 
 int Main(int argc, char** argv) {
   Params p;
-  const char* tmpdir = std::getenv("TMPDIR");
-  p.dir = tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp";
+  p.dir = bench::DefaultParentDir();
   CLI::App app{"Kiln KvStore::put vs LevelDB Put(sync=true): commits/s and latency"};
   app.add_option("--writers", p.writers, "concurrent writer counts, comma-separated")
       ->delimiter(',')
@@ -540,7 +368,7 @@ int Main(int argc, char** argv) {
     app.exit(e);
     return kExitUsage;
   }
-  const std::string command = Command(argc, argv);
+  const std::string command = bench::Command(argc, argv);
   if (!p.json) {
     PrintHeader(p, command);
     PrintColumns();

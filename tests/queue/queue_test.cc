@@ -126,7 +126,9 @@ TEST(Queue, DeadLettersOnlyAfterAttemptsMax) {
     for (uint32_t attempt = 1; attempt <= 3; ++attempt) {
       std::optional<Claim> c = co_await ClaimOne(q);
       EXPECT_TRUE(c.has_value()) << attempt;
-      if (c) EXPECT_EQ(c->attempt, attempt);
+      if (c) {
+        EXPECT_EQ(c->attempt, attempt);
+      }
       co_await rig.scheduler.sleep_for(Duration(kLease.count() + 1000));  // The worker died.
     }
     EXPECT_FALSE((co_await ClaimOne(q)).has_value()) << "the fourth claim dead-letters it";
@@ -208,7 +210,9 @@ TEST(Queue, LeasesDoNotOutliveTheEpochThatGrantedThem) {
   r.rig.Run([](Queue& q, const Claim& held) -> Task<void> {
     std::optional<Claim> again = co_await ClaimOne(q);
     EXPECT_TRUE(again.has_value()) << "the old epoch's lease counts as expired";
-    if (again) EXPECT_EQ(again->id, held.id);
+    if (again) {
+      EXPECT_EQ(again->id, held.id);
+    }
     EXPECT_TRUE((co_await q.ack("jobs", held.id, held.token)).IsInvalidArgument());
   }(*r.queue, *held));
 }
