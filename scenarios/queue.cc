@@ -3,10 +3,11 @@
 // crash under the spine's fault plan. Leases are checked against the monotonic clock the
 // workers see.
 //
-// Properties: no item is handed to two live leases; every item enqueued with Ok is, at the end,
-// acked, still in the queue, or a dead letter (none lost); no item is acked twice; nothing never
-// enqueued appears; dead letters only after attempts_max claims. The queue's transactions are not
-// recorded in the history yet, so the serializability checker does not run here.
+// Properties: the history of the queue's transactions (every one it runs, recorded through
+// TxnScenario::recorder()) is strictly serializable; no item is handed to two live leases; every
+// item enqueued with Ok is, at the end, acked, still in the queue, or a dead letter (none lost);
+// no item is acked twice; nothing never enqueued appears; dead letters only after attempts_max
+// claims.
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -36,8 +37,6 @@ class QueueScenario final : public TxnScenario {
     return world.param("ops", 200, 0, 1'000'000);
   }
 
-  bool history_complete() const override { return false; }  // Not recorded yet.
-
   void on_halt() override {
     queue_.reset();
     opening_ = 0;
@@ -60,7 +59,7 @@ class QueueScenario final : public TxnScenario {
       o.attempts_max = kAttemptsMax;
       o.nack_backoff_first = Duration(5'000);
       Result<std::unique_ptr<queue::Queue>> q =
-          co_await queue::Queue::Open(*txns(), world().clock(), random(), o);
+          co_await queue::Queue::Open(*txns(), world().clock(), random(), o, recorder());
       if (!q.ok()) {
         opening_ = 0;
         co_return q.status();

@@ -1,6 +1,7 @@
 #include "scenarios/txn_scenario.h"
 
 #include <algorithm>
+#include <cassert>
 #include <utility>
 
 #include "engine/runtime/buggify.h"
@@ -52,6 +53,58 @@ Status RecordedTxn::del(std::string key) {
   return s;
 }
 
+// --- Recorder ---
+
+// Tags are history index + 1 (as Transact's), so the sequence observer reads them alike.
+class TxnScenario::Recorder final : public txn::TxnObserver {
+ public:
+  explicit Recorder(TxnScenario& scenario) : s_(scenario) {}
+
+  uint64_t invoked() override { return s_.history_.begin(kEngineClient, s_.step()) + 1; }
+  void began(uint64_t tag, wal::Lsn read_version) override {
+    s_.read_versions_[Index(tag)] = read_version;
+  }
+  void read(uint64_t tag, const std::string& key,
+            const std::optional<std::string>& value) override {
+    s_.history_.read(Index(tag), key, value);
+  }
+  void scanned(uint64_t tag, const std::string& begin, const std::string& end, size_t limit,
+               const kv::KeyValues& rows) override {
+    s_.history_.scan(Index(tag), begin, end, limit, rows);
+  }
+  void wrote(uint64_t tag, const std::string& key,
+             const std::optional<std::string>& value) override {
+    if (value.has_value()) {
+      s_.history_.put(Index(tag), key, *value);
+    } else {
+      s_.history_.del(Index(tag), key);
+    }
+  }
+  void added(uint64_t tag, const std::string& key, int64_t delta) override {
+    s_.history_.add(Index(tag), key, delta);
+  }
+  void ended(uint64_t tag, Outcome outcome, wal::Lsn read_version,
+             wal::Lsn commit_version) override {
+    TxnRecord::Outcome o = TxnRecord::Outcome::kAborted;
+    if (outcome == Outcome::kCommitted) o = TxnRecord::Outcome::kCommitted;
+    if (outcome == Outcome::kUnknown) o = TxnRecord::Outcome::kUnknown;
+    s_.history_.complete(Index(tag), o, read_version, commit_version, s_.step());
+  }
+
+ private:
+  size_t Index(uint64_t tag) const {
+    assert(tag >= 1 && tag <= s_.history_.size());
+    return static_cast<size_t>(tag - 1);
+  }
+
+  TxnScenario& s_;
+};
+
+txn::TxnObserver* TxnScenario::recorder() {
+  if (recorder_ == nullptr) recorder_ = std::make_unique<Recorder>(*this);
+  return recorder_.get();
+}
+
 // --- TxnScenario ---
 
 struct TxnScenario::ClientGuard {
@@ -67,6 +120,8 @@ std::vector<FaultKind> TxnScenario::SwarmKinds() {
           FaultKind::kIoRead, FaultKind::kIoWrite,   FaultKind::kIoSync, FaultKind::kIoMeta,
           FaultKind::kSticky, FaultKind::kClockJump, FaultKind::kSlow};
 }
+
+TxnScenario::TxnScenario() = default;
 
 TxnScenario::~TxnScenario() {
   if (store_ != nullptr && env_ != nullptr) DropStore();
@@ -226,7 +281,8 @@ Task<void> TxnScenario::Boot() {
     if (opened.ok()) {
       store_ = std::move(*opened);
       txns_ = std::make_unique<txn::TxnStore>(*store_, sched, world_->clock());
-      // Tags are history index + 1; 0: a commit this history does not record (the queue's).
+      // Tags are history index + 1; 0: a commit this history does not record (one begun
+      // without recorder()).
       txns_->set_sequence_observer([this](uint64_t tag) {
         incarnations_.back().submitted.push_back(tag == 0 ? kUnrecorded : tag - 1);
       });

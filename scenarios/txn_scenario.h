@@ -5,6 +5,9 @@
 // the serializability checker over the history, then the scenario's own invariant over the
 // final state.
 //
+// Transactions that engine code runs on the clients' behalf (the queue's) are recorded too:
+// handed recorder(), the engine tells it each of their steps (txn::TxnObserver).
+//
 // A derived scenario supplies: its knobs (setup_workload), one client's operation (run_op), and
 // its invariant (check_state). Clients go on after Conflict, TooOld and NoSpace; after Unknown
 // or any other failure they stop and ask for a restart (the store fail-stops on those).
@@ -51,6 +54,7 @@ class RecordedTxn {
 
 class TxnScenario : public sim::Scenario {
  public:
+  TxnScenario();
   ~TxnScenario() override;
 
   void setup(sim::World& world) final;
@@ -81,8 +85,14 @@ class TxnScenario : public sim::Scenario {
   // its own transaction in the history), as txn::RunTransaction does.
   Task<Status> TransactWithRetries(uint64_t client, std::function<Task<Status>(RecordedTxn&)> body);
 
+  // Records the transactions begun with it (TxnStore::begin, RunTransaction, queue::Queue::Open)
+  // in the history, as client kEngineClient. It lives as long as the scenario.
+  txn::TxnObserver* recorder();
+  static constexpr uint64_t kEngineClient = 1'000'001;
+
   // False if the scenario's clients also write through transactions the history does not
-  // record (the queue's): then the final reads cannot be checked against it either.
+  // record (begun without recorder()): then the final reads cannot be checked against it
+  // either. Every scenario records all of its transactions now.
   virtual bool history_complete() const { return true; }
   // Called when the process dies (before the store is dropped): drop what refers to it.
   virtual void on_halt() {}
@@ -98,6 +108,7 @@ class TxnScenario : public sim::Scenario {
  private:
   friend class RecordedTxn;
   struct ClientGuard;
+  class Recorder;
 
   kv::KvOptions Options() const;
   uint64_t step() const;
@@ -121,6 +132,7 @@ class TxnScenario : public sim::Scenario {
   int64_t active_clients_ = 0;
   bool restart_requested_ = false;
   properties::TxnHistory history_;
+  std::unique_ptr<Recorder> recorder_;
   // Transactions begun whose commit() was not called yet. If the process dies, they can never
   // commit: on_halt completes them as aborted (a pending one would be "may have committed").
   std::set<size_t> before_commit_;
@@ -137,7 +149,8 @@ class TxnScenario : public sim::Scenario {
     std::vector<size_t> submitted;    // Commits, in the order they were sequenced (LSN order).
   };
   std::vector<Incarnation> incarnations_;
-  std::map<size_t, wal::Lsn> read_versions_;  // Of writing commits, known once they began.
+  // Of writing commits, known once they began (of every recorder() transaction: at begin).
+  std::map<size_t, wal::Lsn> read_versions_;
   // The history with every in-doubt commit resolved, or an error.
   Result<properties::TxnHistory> Resolved() const;
   std::map<std::string, std::string> final_state_;

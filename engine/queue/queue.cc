@@ -28,22 +28,23 @@ std::string PrefixEnd(std::string prefix) {
 }  // namespace
 
 Task<Result<std::unique_ptr<Queue>>> Queue::Open(txn::TxnStore& txns, const Clock& clock,
-                                                 Random& random, QueueOptions options) {
+                                                 Random& random, QueueOptions options,
+                                                 txn::TxnObserver* observer) {
   assert(options.attempts_max >= 1);
   uint64_t epoch = 0;
-  Status s =
-      co_await txn::RunTransaction(txns, random, [&epoch](txn::Transaction& t) -> Task<Status> {
-        Result<std::optional<std::string>> v = co_await t.get(std::string(kEpochKey));
-        if (!v.ok()) co_return v.status();
-        int64_t n = 0;
-        if (v->has_value() && (!kv::ParseInt64(**v, &n) || n < 0)) {
-          co_return Status::Corruption("queue: q/.epoch is not a count");
-        }
-        epoch = static_cast<uint64_t>(n) + 1;
-        co_return t.put(std::string(kEpochKey), std::to_string(epoch));
-      });
+  auto bump = [&epoch](txn::Transaction& t) -> Task<Status> {
+    Result<std::optional<std::string>> v = co_await t.get(std::string(kEpochKey));
+    if (!v.ok()) co_return v.status();
+    int64_t n = 0;
+    if (v->has_value() && (!kv::ParseInt64(**v, &n) || n < 0)) {
+      co_return Status::Corruption("queue: q/.epoch is not a count");
+    }
+    epoch = static_cast<uint64_t>(n) + 1;
+    co_return t.put(std::string(kEpochKey), std::to_string(epoch));
+  };
+  Status s = co_await txn::RunTransaction(txns, random, bump, {}, observer);
   if (!s.ok()) co_return s.WithContext("queue open");
-  co_return std::unique_ptr<Queue>(new Queue(txns, clock, random, options, epoch));
+  co_return std::unique_ptr<Queue>(new Queue(txns, clock, random, options, observer, epoch));
 }
 
 int64_t Queue::now_us() const {
@@ -52,7 +53,7 @@ int64_t Queue::now_us() const {
 }
 
 Task<Status> Queue::Run(std::function<Task<Status>(txn::Transaction&)> body) {
-  co_return co_await txn::RunTransaction(txns_, random_, std::move(body));
+  co_return co_await txn::RunTransaction(txns_, random_, std::move(body), {}, observer_);
 }
 
 Status Queue::CheckLease(const Item& item, uint64_t token) const {
@@ -104,7 +105,8 @@ Task<Result<std::optional<Claim>>> Queue::claim(std::string name, Duration lease
       Result<kv::KeyValues> rows = kv::KeyValues{};
       if (KILN_BUG(claim_without_conflict)) {
         // Wrong: found outside the transaction, so its read set does not hold it.
-        Result<std::unique_ptr<txn::Transaction>> peek = co_await self->txns_.begin();
+        Result<std::unique_ptr<txn::Transaction>> peek =
+            co_await self->txns_.begin(self->observer_);
         if (!peek.ok()) co_return peek.status();
         rows = co_await (*peek)->scan_range(ready, PrefixEnd(ready), self->options_.claim_scan_max);
       } else {
@@ -117,7 +119,8 @@ Task<Result<std::optional<Claim>>> Queue::claim(std::string name, Duration lease
       // Under the known bug this read is blind too: the item is taken without reading it.
       Result<std::optional<std::string>> raw = std::optional<std::string>{};
       if (KILN_BUG(claim_without_conflict)) {
-        Result<std::unique_ptr<txn::Transaction>> peek = co_await self->txns_.begin();
+        Result<std::unique_ptr<txn::Transaction>> peek =
+            co_await self->txns_.begin(self->observer_);
         if (!peek.ok()) co_return peek.status();
         raw = co_await (*peek)->get(ItemKey(name, id));
       } else {
@@ -205,11 +208,12 @@ Task<Status> Queue::nack(std::string name, std::string id, uint64_t token) {
   });
 }
 
-namespace {
-
-Task<Result<std::vector<PeekedItem>>> ListItems(txn::TxnStore& txns, std::string from, size_t limit,
-                                                bool values_are_items, std::string name) {
-  Result<std::unique_ptr<txn::Transaction>> t = co_await txns.begin();
+Task<Result<std::vector<PeekedItem>>> Queue::ListItems(std::string name, std::string part,
+                                                       size_t limit) {
+  assert(part == "r/" || part == "d/");
+  const bool values_are_items = part == "d/";  // Dead letters hold their item; ready: "".
+  const std::string from = Prefix(name) + part;
+  Result<std::unique_ptr<txn::Transaction>> t = co_await txns_.begin(observer_);
   if (!t.ok()) co_return t.status();
   Result<kv::KeyValues> rows = co_await (*t)->scan_range(from, PrefixEnd(from), limit);
   if (!rows.ok()) co_return rows.status();
@@ -227,24 +231,24 @@ Task<Result<std::vector<PeekedItem>>> ListItems(txn::TxnStore& txns, std::string
     if (!item.ok()) co_return item.status();
     out.push_back(PeekedItem{IdOf(k), std::move(item->payload), item->attempts});
   }
+  // Read-only: commits at once, and an observer then checks what it read.
+  if (Status c = co_await (*t)->commit(); !c.ok()) co_return c;
   co_return out;
 }
 
-}  // namespace
-
 Task<Result<std::vector<PeekedItem>>> Queue::peek(std::string name, size_t limit) {
   if (Status s = ValidateName(name); !s.ok()) co_return s;
-  co_return co_await ListItems(txns_, Prefix(name) + "r/", limit, false, name);
+  co_return co_await ListItems(std::move(name), "r/", limit);
 }
 
 Task<Result<std::vector<PeekedItem>>> Queue::dead_letters(std::string name, size_t limit) {
   if (Status s = ValidateName(name); !s.ok()) co_return s;
-  co_return co_await ListItems(txns_, Prefix(name) + "d/", limit, true, name);
+  co_return co_await ListItems(std::move(name), "d/", limit);
 }
 
 Task<Result<QueueStats>> Queue::stats(std::string name) {
   if (Status s = ValidateName(name); !s.ok()) co_return s;
-  Result<std::unique_ptr<txn::Transaction>> t = co_await txns_.begin();
+  Result<std::unique_ptr<txn::Transaction>> t = co_await txns_.begin(observer_);
   if (!t.ok()) co_return t.status();
   QueueStats stats;
   for (const char* part : {"r/", "l/", "d/"}) {
@@ -256,6 +260,7 @@ Task<Result<QueueStats>> Queue::stats(std::string name) {
     if (part[0] == 'l') stats.leased = n;
     if (part[0] == 'd') stats.dead = n;
   }
+  if (Status c = co_await (*t)->commit(); !c.ok()) co_return c;  // Read-only: at once.
   co_return stats;
 }
 

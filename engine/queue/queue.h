@@ -16,7 +16,9 @@
 // - Leases do not outlive the process that granted them: Open starts a new epoch, and every
 //   lease of an older epoch counts as expired.
 // - Errors of the store pass through (Unknown: the change may or may not have happened).
-// Coroutine rules: one Scheduler; the TxnStore, Clock and Random outlive the queue.
+// - An observer given to Open sees every transaction the queue runs (txn/txn_observer.h),
+//   Open's own included, each attempt of a retried one, and read-only ones (peek, stats).
+// Coroutine rules: one Scheduler; the TxnStore, Clock, Random and observer outlive the queue.
 #pragma once
 
 #include <cstdint>
@@ -64,9 +66,10 @@ struct PeekedItem {
 
 class Queue {
  public:
-  // Starts a new epoch (one transaction).
+  // Starts a new epoch (one transaction). `observer` may be nullptr (nothing observes).
   static Task<Result<std::unique_ptr<Queue>>> Open(txn::TxnStore& txns, const Clock& clock,
-                                                   Random& random, QueueOptions options = {});
+                                                   Random& random, QueueOptions options = {},
+                                                   txn::TxnObserver* observer = nullptr);
 
   Task<Result<std::string>> enqueue(std::string name, std::string payload);
   Task<Result<std::optional<Claim>>> claim(std::string name, Duration lease);
@@ -81,8 +84,13 @@ class Queue {
 
  private:
   Queue(txn::TxnStore& txns, const Clock& clock, Random& random, QueueOptions options,
-        uint64_t epoch)
-      : txns_(txns), clock_(clock), random_(random), options_(options), epoch_(epoch) {}
+        txn::TxnObserver* observer, uint64_t epoch)
+      : txns_(txns),
+        clock_(clock),
+        random_(random),
+        options_(options),
+        observer_(observer),
+        epoch_(epoch) {}
   int64_t now_us() const;
   // The item's lease is current: `token` is its token, its epoch is this one, and it has not
   // expired. InvalidArgument naming what is wrong otherwise.
@@ -93,11 +101,15 @@ class Queue {
                                 uint64_t token) const;
   // Runs `body` in a transaction, retrying Conflicts (txn::RunTransaction).
   Task<Status> Run(std::function<Task<Status>(txn::Transaction&)> body);
+  // Up to `limit` ready ("r/") or dead ("d/") items, oldest first, in one read-only
+  // transaction.
+  Task<Result<std::vector<PeekedItem>>> ListItems(std::string name, std::string part, size_t limit);
 
   txn::TxnStore& txns_;
   const Clock& clock_;
   Random& random_;
   QueueOptions options_;
+  txn::TxnObserver* observer_;  // nullptr: none.
   uint64_t epoch_;
   uint64_t next_seq_ = 0;
 };

@@ -41,6 +41,19 @@ Transaction::Transaction(TxnStore& store, std::unique_ptr<kv::KvSnapshot> view, 
   read_version_ = view_->version();
 }
 
+Transaction::~Transaction() {
+  // Destroyed before commit() (its coroutine ended or was destroyed): it never committed. One
+  // destroyed while committing stays in doubt: its batch may be durable.
+  if (observer_ != nullptr && state_ == State::kActive) {
+    observer_->ended(tag_, TxnObserver::Outcome::kAborted, read_version_, 0);
+  }
+}
+
+void Transaction::set_tag(uint64_t tag) {
+  assert(observer_ == nullptr);
+  tag_ = tag;
+}
+
 Status Transaction::Usable(const char* what) const {
   if (state_ == State::kActive) return Status::Ok();
   std::string why;
@@ -68,8 +81,17 @@ Status Transaction::Usable(const char* what) const {
 void Transaction::Finish(State state, Status why) {
   assert(state != State::kActive);
   state_ = state;
-  ended_by_ = std::move(why);
   view_.reset();  // Gives the snapshot back to LevelDB.
+  if (observer_ != nullptr) {
+    TxnObserver::Outcome outcome = TxnObserver::Outcome::kAborted;  // Nothing was written.
+    if (state == State::kCommitted) {
+      outcome = TxnObserver::Outcome::kCommitted;
+    } else if (state == State::kFailed && why.IsUnknown()) {
+      outcome = TxnObserver::Outcome::kUnknown;
+    }
+    observer_->ended(tag_, outcome, read_version_, commit_version_);
+  }
+  ended_by_ = std::move(why);
 }
 
 Status Transaction::Record(bool range, std::string begin, std::string end) {
@@ -88,16 +110,23 @@ Status Transaction::Record(bool range, std::string begin, std::string end) {
 Task<Result<std::optional<std::string>>> Transaction::get(std::string key) {
   if (Status s = Usable("get"); !s.ok()) co_return s;
   auto own = writes_.find(key);
-  if (own != writes_.end()) co_return own->second;  // Its own write: depends on no one else.
+  if (own != writes_.end()) {  // Its own write: depends on no one else.
+    if (observer_ != nullptr) observer_->read(tag_, key, own->second);
+    co_return own->second;
+  }
   if (Status s = Record(false, key, {}); !s.ok()) co_return s;
   auto added = adds_.find(key);
   const int64_t delta = added == adds_.end() ? 0 : added->second;
   const bool has_add = added != adds_.end();
-  Result<std::optional<std::string>> stored = co_await view_->get(std::move(key));
-  if (!stored.ok() || !has_add) co_return stored;
-  Result<std::string> sum = Sum(*stored, delta);
-  if (!sum.ok()) co_return sum.status();
-  co_return std::optional<std::string>(std::move(*sum));
+  Result<std::optional<std::string>> stored = co_await view_->get(key);
+  if (!stored.ok()) co_return stored;
+  if (has_add) {
+    Result<std::string> sum = Sum(*stored, delta);
+    if (!sum.ok()) co_return sum.status();
+    stored = std::optional<std::string>(std::move(*sum));
+  }
+  if (observer_ != nullptr) observer_->read(tag_, key, *stored);
+  co_return stored;
 }
 
 Task<Result<kv::KeyValues>> Transaction::scan_range(std::string begin, std::string end,
@@ -184,6 +213,7 @@ Task<Result<kv::KeyValues>> Transaction::scan_range(std::string begin, std::stri
   if (limit > 0 && !KILN_BUG(range_reads_unrecorded)) {
     if (Status s = Record(true, begin, std::move(seen_end)); !s.ok()) co_return s;
   }
+  if (observer_ != nullptr) observer_->scanned(tag_, begin, end, limit, out);
   co_return out;
 }
 
@@ -200,6 +230,7 @@ Status Transaction::CheckWriteRoom(const std::string& key) const {
 Status Transaction::Buffer(const char* what, std::string key, std::optional<std::string> value) {
   if (Status s = Usable(what); !s.ok()) return s;
   if (Status s = CheckWriteRoom(key); !s.ok()) return s;
+  if (observer_ != nullptr) observer_->wrote(tag_, key, value);
   adds_.erase(key);  // A put or delete replaces an earlier add of its own.
   writes_[std::move(key)] = std::move(value);
   return Status::Ok();
@@ -213,6 +244,7 @@ Status Transaction::add(std::string key, int64_t delta) {
     Result<std::string> sum = Sum(own->second, delta);
     if (!sum.ok()) return sum.status();
     own->second = std::move(*sum);
+    if (observer_ != nullptr) observer_->added(tag_, key, delta);
     return Status::Ok();
   }
   auto it = adds_.find(key);
@@ -220,6 +252,7 @@ Status Transaction::add(std::string key, int64_t delta) {
   if (__builtin_add_overflow(it == adds_.end() ? 0 : it->second, delta, &total)) {
     return Status::InvalidArgument("txn add: the deltas added to one key overflow int64");
   }
+  if (observer_ != nullptr) observer_->added(tag_, key, delta);
   adds_[std::move(key)] = total;
   return Status::Ok();
 }

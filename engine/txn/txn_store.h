@@ -18,8 +18,10 @@
 //   InvalidArgument and Unavailable mean nothing was written.
 // - Misuse is InvalidArgument and changes nothing: any call after commit() or abort(), commit()
 //   twice, commit() after a Conflict. abort() is always allowed and idempotent.
-// Coroutine rules: one Scheduler; the TxnStore, its KvStore and Clock outlive every Transaction;
-// a Transaction is used by one coroutine at a time.
+// - An observer handed to begin() (txn_observer.h) is told every step of that transaction.
+// Coroutine rules: one Scheduler; the TxnStore, its KvStore and Clock outlive every Transaction
+// (and an observer every Transaction it observes); a Transaction is used by one coroutine at a
+// time.
 #pragma once
 
 #include <cstddef>
@@ -37,6 +39,7 @@
 #include "engine/runtime/scheduler.h"
 #include "engine/runtime/task.h"
 #include "engine/txn/conflict_window.h"
+#include "engine/txn/txn_observer.h"
 
 namespace kiln::txn {
 
@@ -51,7 +54,7 @@ class TxnStore;
 
 class Transaction {
  public:
-  ~Transaction() = default;
+  ~Transaction();  // An observed transaction still active ends as aborted.
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
 
@@ -73,7 +76,8 @@ class Transaction {
   wal::Lsn commit_version() const { return commit_version_; }
   bool read_only() const { return writes_.empty() && adds_.empty(); }
   // A caller's label, handed to TxnStore's sequence observer (e.g. a history index).
-  void set_tag(uint64_t tag) { tag_ = tag; }
+  // REQUIRES: no observer (an observed transaction's tag is the one its observer gave).
+  void set_tag(uint64_t tag);
 
  private:
   friend class TxnStore;
@@ -87,7 +91,7 @@ class Transaction {
   // Whether this transaction's blind adds can be applied: each key's possible values at its
   // commit are integers and none overflows with the delta. `at_read`: values at read_version.
   Status CheckAdds(const std::map<std::string, std::optional<std::string>>& at_read) const;
-  // Ends the transaction: releases its snapshot.
+  // Ends the transaction: releases its snapshot, tells the observer.
   void Finish(State state, Status why);
 
   TxnStore& store_;
@@ -98,6 +102,7 @@ class Transaction {
   State state_ = State::kActive;
   Status ended_by_;  // Why it is no longer active (for misuse messages).
   uint64_t tag_ = 0;
+  TxnObserver* observer_ = nullptr;
   ReadSet reads_;
   std::map<std::string, std::optional<std::string>> writes_;  // nullopt: a delete.
   std::map<std::string, int64_t> adds_;  // Blind adds: keys without a put or delete of its own.
@@ -109,7 +114,9 @@ class TxnStore {
   TxnStore(const TxnStore&) = delete;
   TxnStore& operator=(const TxnStore&) = delete;
 
-  Task<Result<std::unique_ptr<Transaction>>> begin();
+  // A transaction reading at the latest acknowledged version. `observer`, if given, is told of
+  // this transaction from the call on (TxnObserver; it gives the transaction its tag).
+  Task<Result<std::unique_ptr<Transaction>>> begin(TxnObserver* observer = nullptr);
 
   // Called with a transaction's tag at the moment its commit is sequenced (its batch joins the
   // log's queue in the same step), so the calls come in LSN order. For history recorders.
@@ -140,9 +147,10 @@ struct RetryOptions {
 // Runs `body` in a fresh transaction and commits it, retrying with backoff while the commit (or
 // begin) says Conflict; every other error, and an error from `body` (the transaction is then
 // aborted), is returned as is. After attempts_max Conflicts, returns the last one.
-// `body` must not keep the Transaction beyond its call.
+// `body` must not keep the Transaction beyond its call. `observer`, if given, observes each
+// attempt (TxnStore::begin).
 Task<Status> RunTransaction(TxnStore& store, Random& random,
-                            std::function<Task<Status>(Transaction&)> body,
-                            RetryOptions retry = {});
+                            std::function<Task<Status>(Transaction&)> body, RetryOptions retry = {},
+                            TxnObserver* observer = nullptr);
 
 }  // namespace kiln::txn

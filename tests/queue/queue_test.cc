@@ -1,5 +1,6 @@
 // The work queue on the simulated runtime: FIFO claims, leases that expire, tokens that go
-// stale, nack backoff, dead letters after attempts_max, epochs across reopen, bad input.
+// stale, nack backoff, dead letters after attempts_max, epochs across reopen, bad input; and an
+// observer that sees every transaction the queue runs, whose history must be serializable.
 #include "engine/queue/queue.h"
 
 #include <gtest/gtest.h>
@@ -11,6 +12,8 @@
 
 #include "engine/runtime/bugs.h"
 #include "engine/runtime/event.h"
+#include "properties/serializability.h"
+#include "properties/txn_history.h"
 #include "tests/txn/txn_test_util.h"
 
 namespace kiln::queue {
@@ -26,13 +29,14 @@ struct QueueRig : TxnRig {
     Open();
     rig.Run([](QueueRig& r) -> Task<void> {
       Result<std::unique_ptr<Queue>> q =
-          co_await Queue::Open(*r.txns, r.rig.clock, r.rig.sched_random, r.options);
+          co_await Queue::Open(*r.txns, r.rig.clock, r.rig.sched_random, r.options, r.observer);
       EXPECT_TRUE(q.ok()) << q.status().ToString();
       if (q.ok()) r.queue = std::move(*q);
     }(*this));
     ASSERT_NE(queue, nullptr);
   }
   QueueOptions options;
+  txn::TxnObserver* observer = nullptr;
   std::unique_ptr<Queue> queue;
 };
 
@@ -230,6 +234,104 @@ TEST(Queue, BadInputIsRefusedAndChangesNothing) {
     EXPECT_TRUE(st.ok());
     EXPECT_EQ(st->ready + st->leased + st->dead, 0u);
   }(*r.queue));
+}
+
+// Records what it is told into a TxnHistory, as the simulator's recorder does; the "steps" are
+// its own calls, counted, so the history's real-time order is the order of the calls.
+class HistoryObserver final : public txn::TxnObserver {
+ public:
+  uint64_t invoked() override { return history.begin(0, ++calls) + 1; }
+  void began(uint64_t tag, wal::Lsn read_version) override {
+    ++calls;
+    ++begun;
+    EXPECT_GE(read_version, read_version_max) << "one client: versions never go back";
+    read_version_max = read_version;
+    EXPECT_LE(tag, history.size());
+  }
+  void read(uint64_t tag, const std::string& key,
+            const std::optional<std::string>& value) override {
+    history.read(tag - 1, key, value);
+  }
+  void scanned(uint64_t tag, const std::string& begin, const std::string& end, size_t limit,
+               const kv::KeyValues& rows) override {
+    history.scan(tag - 1, begin, end, limit, rows);
+  }
+  void wrote(uint64_t tag, const std::string& key,
+             const std::optional<std::string>& value) override {
+    if (value.has_value()) {
+      history.put(tag - 1, key, *value);
+    } else {
+      history.del(tag - 1, key);
+    }
+  }
+  void added(uint64_t tag, const std::string& key, int64_t delta) override {
+    history.add(tag - 1, key, delta);
+  }
+  void ended(uint64_t tag, Outcome outcome, wal::Lsn read_version,
+             wal::Lsn commit_version) override {
+    using properties::TxnRecord;
+    ASSERT_EQ(history.txn(tag - 1).outcome, TxnRecord::Outcome::kPending) << "ended twice";
+    TxnRecord::Outcome o = TxnRecord::Outcome::kAborted;
+    if (outcome == Outcome::kCommitted) o = TxnRecord::Outcome::kCommitted;
+    if (outcome == Outcome::kUnknown) o = TxnRecord::Outcome::kUnknown;
+    history.complete(tag - 1, o, read_version, commit_version, ++calls);
+  }
+
+  properties::TxnHistory history;
+  uint64_t calls = 0;
+  uint64_t begun = 0;
+  wal::Lsn read_version_max = 0;
+};
+
+// Whether some transaction of `h` scanned from `begin`.
+bool Scanned(const properties::TxnHistory& h, const std::string& begin) {
+  for (const properties::TxnRecord& r : h.txns()) {
+    for (const properties::TxnStep& st : r.steps) {
+      if (st.type == properties::TxnStep::Type::kScan && st.key == begin) return true;
+    }
+  }
+  return false;
+}
+
+TEST(Queue, AnObserverSeesEveryTransactionAndTheirHistoryIsSerializable) {
+  QueueOptions o;
+  o.attempts_max = 1;
+  HistoryObserver seen;
+  QueueRig r(o);
+  r.observer = &seen;
+  r.OpenQueue();
+  ASSERT_EQ(seen.history.size(), 1u) << "Open's transaction";
+  r.rig.Run([](Queue& q, kv::testing::Rig& rig) -> Task<void> {
+    EXPECT_TRUE((co_await q.enqueue("jobs", "a")).ok());
+    EXPECT_TRUE((co_await q.enqueue("jobs", "b")).ok());
+    std::optional<Claim> a = co_await ClaimOne(q);
+    std::optional<Claim> b = co_await ClaimOne(q);
+    EXPECT_TRUE(a.has_value() && b.has_value());
+    if (!a || !b) co_return;
+    EXPECT_TRUE((co_await q.ack("jobs", a->id, a->token + 2)).IsInvalidArgument()) << "foreign";
+    EXPECT_TRUE((co_await q.ack("jobs", a->id, a->token)).ok());
+    EXPECT_TRUE((co_await q.nack("jobs", b->id, b->token)).ok());
+    co_await rig.scheduler.sleep_for(Duration(1'000'000));
+    EXPECT_FALSE((co_await ClaimOne(q)).has_value()) << "b is dead after one attempt";
+    EXPECT_TRUE((co_await q.peek("jobs", 10)).ok());
+    EXPECT_TRUE((co_await q.dead_letters("jobs", 10)).ok());
+    EXPECT_TRUE((co_await q.stats("jobs")).ok());
+  }(*r.queue, r.rig));
+  const properties::TxnHistory& h = seen.history;
+  EXPECT_EQ(h.pending(), 0u) << "every transaction ended";
+  EXPECT_EQ(seen.begun, h.size()) << "no begin failed";
+  // Open, 2 enqueues, 3 claims, 2 acks, a nack, peek, dead_letters, stats.
+  EXPECT_EQ(h.size(), 12u);
+  size_t committed = 0;
+  for (const properties::TxnRecord& t : h.txns()) {
+    committed += t.outcome == properties::TxnRecord::Outcome::kCommitted ? 1 : 0;
+  }
+  EXPECT_EQ(committed, h.size() - 1) << "all but the foreign ack";
+  EXPECT_TRUE(Scanned(h, "q/jobs/r/")) << "a claim's scan of the ready index is a range read";
+  EXPECT_TRUE(Scanned(h, "q/jobs/l/"));
+  EXPECT_TRUE(Scanned(h, "q/jobs/d/"));
+  const properties::SerializabilityResult ok = properties::CheckSerializable(h);
+  EXPECT_TRUE(ok.ok) << ok.message;
 }
 
 }  // namespace
