@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "engine/ledger/ledger_layout.h"
+#include "engine/ledger/lens.h"
 #include "engine/ledger/types.h"
 #include "engine/runtime/random.h"
 #include "engine/runtime/result.h"
@@ -51,6 +52,8 @@ struct LedgerOptions {
   size_t parent_walk_max = 64;        // Parent links a submit follows looking for a cycle.
   size_t scan_page_rows = 1024;       // Rows per scan_range call of a scan.
   size_t scan_rows_max = 10'000'000;  // A scan of more rows than this is InvalidArgument.
+  // Candidates one resolve() takes at most; more is InvalidArgument (never a silent subset).
+  size_t resolve_candidates_max = kLensCandidatesMax;
   txn::RetryOptions retry;
 };
 
@@ -118,6 +121,20 @@ class Ledger {
   Task<Result<std::vector<Vote>>> votes_of(AssertionId id, size_t limit);
   // Everything under the ledger's prefix, in one snapshot (LedgerOptions::scan_rows_max).
   Task<Result<LedgerScan>> scan();
+
+  // Resolves (subject, predicate) through a lens (lens.h) over every stored assertion about it,
+  // read in one read-only transaction (a consistent snapshot, with tallies and lifecycle flags).
+  // With `record_audit`, the encoded resolution (audit.h) is then appended to the pair's audit
+  // trail in a second transaction (so auditing never makes a resolution retry against votes);
+  // the trail is ordered by a per-pair sequence that audits read and advance serializably.
+  // InvalidArgument for a subject/predicate no assertion could have, or more candidates than
+  // LedgerOptions::resolve_candidates_max. If the audit write fails, so does the call (Unknown:
+  // the record may or may not have been appended).
+  Task<Result<Resolution>> resolve(std::string subject, std::string predicate, LensOptions options,
+                                   bool record_audit);
+  // The pair's recorded resolutions, oldest first, at most `limit`.
+  Task<Result<std::vector<Resolution>>> audit_trail(std::string subject, std::string predicate,
+                                                    size_t limit);
 
   const LedgerOptions& options() const { return options_; }
 

@@ -385,6 +385,77 @@ TEST(Ledger, TalliesAreExactUnderManyConcurrentVoters) {
   }(*r.ledger, id));
 }
 
+TEST(Ledger, ResolveThroughLensesAndReadTheAuditTrailBack) {
+  LedgerRig r;
+  r.rig.Run([](Ledger& l, Scheduler& sched) -> Task<void> {
+    const KeyPair alice = Key(1);
+    const KeyPair bob = Key(2);
+    const AssertionId old_id =
+        co_await Submit(l, MakeAssertion(alice, "paris", "mayor", std::string("A"), kT0));
+    const AssertionId new_id =
+        co_await Submit(l, MakeAssertion(bob, "paris", "mayor", std::string("B"), kT0 + 10));
+    co_await Submit(l, MakeAssertion(bob, "paris", "area", 105.4, kT0 + 10));
+
+    LensOptions recency;
+    Result<Resolution> first = co_await l.resolve("paris", "mayor", recency, true);
+    EXPECT_TRUE(first.ok()) << first.status().ToString();
+    EXPECT_EQ(first->winner, std::optional<AssertionId>(new_id));
+    EXPECT_EQ(first->candidates.size(), 2u) << "only this predicate's assertions";
+
+    LensOptions consensus;
+    consensus.rule = LensRule::kConsensus;
+    EXPECT_TRUE((co_await l.vote(MakeVote(Key(7), old_id, 5, kT0 + 11))).ok());
+    EXPECT_TRUE((co_await l.vote(MakeVote(Key(8), new_id, 1, kT0 + 11))).ok());
+    Result<Resolution> second = co_await l.resolve("paris", "mayor", consensus, true);
+    EXPECT_TRUE(second.ok());
+    EXPECT_EQ(second->winner, std::optional<AssertionId>(old_id)) << "the heavier votes win";
+
+    EXPECT_TRUE((co_await l.retract(
+                     MakeRetraction(alice, RetractionBody::Kind::kAssertion, old_id, kT0 + 12)))
+                    .ok());
+    Result<Resolution> third = co_await l.resolve("paris", "mayor", consensus, false);
+    EXPECT_TRUE(third.ok());
+    EXPECT_EQ(third->winner, std::optional<AssertionId>(new_id)) << "retracted ones cannot win";
+
+    Result<Resolution> nothing = co_await l.resolve("rome", "mayor", recency, false);
+    EXPECT_TRUE(nothing.ok());
+    EXPECT_FALSE(nothing->winner.has_value());
+    EXPECT_TRUE((co_await l.resolve("", "mayor", recency, false)).status().IsInvalidArgument());
+
+    Result<std::vector<Resolution>> trail = co_await l.audit_trail("paris", "mayor", 10);
+    EXPECT_TRUE(trail.ok()) << trail.status().ToString();
+    EXPECT_EQ(trail->size(), 2u) << "only the resolutions asked to be recorded";
+    if (trail->size() == 2) {
+      EXPECT_EQ((*trail)[0], *first);
+      EXPECT_EQ((*trail)[1], *second);
+    }
+    Result<std::vector<Resolution>> limited = co_await l.audit_trail("paris", "mayor", 1);
+    EXPECT_TRUE(limited.ok() && limited->size() == 1u);
+    Result<std::vector<Resolution>> other = co_await l.audit_trail("paris", "area", 10);
+    EXPECT_TRUE(other.ok() && other->empty());
+
+    // Concurrent audited resolutions each get their own place in the trail.
+    constexpr int kResolvers = 6;
+    int done = 0;
+    Event all(sched, "all-resolved");
+    for (int i = 0; i < kResolvers; ++i) {
+      sched.spawn(
+          [](Ledger& l, int& done, Event& all) -> Task<void> {
+            LensOptions o;
+            Result<Resolution> res = co_await l.resolve("paris", "mayor", o, true);
+            EXPECT_TRUE(res.ok()) << res.status().ToString();
+            if (++done == kResolvers) all.set();
+          }(l, done, all),
+          "resolver");
+    }
+    co_await all.wait();
+    Result<std::vector<Resolution>> full = co_await l.audit_trail("paris", "mayor", 100);
+    EXPECT_TRUE(full.ok() && full->size() == 2u + kResolvers);
+    LedgerScan scan = co_await CheckedScan(l);
+    EXPECT_EQ(scan.audit_records, 2u + kResolvers);
+  }(*r.ledger, r.rig.scheduler));
+}
+
 // --- Known bugs ---
 
 TEST(LedgerBug, VoteTallyRmwLosesConcurrentUpdates) {
