@@ -330,15 +330,21 @@ Task<Result<std::optional<StoredAssertion>>> LoadStored(Transaction& t, std::str
   co_return std::optional<StoredAssertion>(std::move(stored));
 }
 
-Ledger::Ledger(txn::TxnStore& txns, Scheduler& scheduler, Random& random, LedgerOptions options)
-    : txns_(txns), scheduler_(scheduler), random_(random), options_(std::move(options)) {
+Ledger::Ledger(txn::TxnStore& txns, Scheduler& scheduler, Random& random, LedgerOptions options,
+               txn::TxnObserver* observer)
+    : txns_(txns),
+      scheduler_(scheduler),
+      random_(random),
+      options_(std::move(options)),
+      observer_(observer) {
   assert(options_.scan_page_rows >= 1);
   assert(options_.scan_rows_max >= options_.scan_page_rows);
   InitSodium();
 }
 
 Task<Status> Ledger::Run(std::function<Task<Status>(txn::Transaction&)> body) {
-  co_return co_await txn::RunTransaction(txns_, random_, std::move(body), options_.retry);
+  co_return co_await txn::RunTransaction(txns_, random_, std::move(body), options_.retry,
+                                         observer_);
 }
 
 Result<AssertionId> Ledger::HashId(const AssertionBody& body) const {

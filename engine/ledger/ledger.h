@@ -98,7 +98,10 @@ Status CheckScan(const LedgerScan& scan);
 
 class Ledger {
  public:
-  Ledger(txn::TxnStore& txns, Scheduler& scheduler, Random& random, LedgerOptions options = {});
+  // `observer`, if given, sees every transaction the ledger runs (txn/txn_observer.h), e.g. a
+  // history recorder for the serializability checker; it must outlive the ledger.
+  Ledger(txn::TxnStore& txns, Scheduler& scheduler, Random& random, LedgerOptions options = {},
+         txn::TxnObserver* observer = nullptr);
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;
 
@@ -152,6 +155,7 @@ class Ledger {
   Scheduler& scheduler_;
   Random& random_;
   LedgerOptions options_;
+  txn::TxnObserver* observer_;  // nullptr: none.
 };
 
 // Reads the StoredAssertion `id` in `t` (record, flags, tally); nullopt if absent.

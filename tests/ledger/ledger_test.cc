@@ -456,6 +456,45 @@ TEST(Ledger, ResolveThroughLensesAndReadTheAuditTrailBack) {
   }(*r.ledger, r.rig.scheduler));
 }
 
+// Counts what it is told; the vote's tally change must be seen as adds, never as a write.
+class CountingObserver final : public txn::TxnObserver {
+ public:
+  uint64_t invoked() override { return ++invoked_; }
+  void began(uint64_t, wal::Lsn) override {}
+  void read(uint64_t, const std::string& key, const std::optional<std::string>&) override {
+    if (key.starts_with("l/t")) ++tally_reads;
+  }
+  void scanned(uint64_t, const std::string&, const std::string&, size_t,
+               const kv::KeyValues&) override {}
+  void wrote(uint64_t, const std::string& key, const std::optional<std::string>&) override {
+    if (key.starts_with("l/t")) ++tally_writes;
+  }
+  void added(uint64_t, const std::string&, int64_t) override { ++adds; }
+  void ended(uint64_t, Outcome outcome, wal::Lsn, wal::Lsn) override {
+    if (outcome == Outcome::kCommitted) ++committed;
+  }
+  uint64_t invoked_ = 0;
+  int tally_reads = 0;
+  int tally_writes = 0;
+  int adds = 0;
+  int committed = 0;
+};
+
+TEST(Ledger, AnObserverSeesEveryTransactionAndVotesOnlyAddToTallies) {
+  CountingObserver observer;
+  LedgerRig r;
+  Ledger observed(*r.txns, r.rig.scheduler, r.rig.sched_random, {}, &observer);
+  r.rig.Run([](Ledger& l) -> Task<void> {
+    const AssertionId id = co_await Submit(l, MakeAssertion(Key(1), "s", "p", 1.0, kT0));
+    EXPECT_TRUE((co_await l.vote(MakeVote(Key(2), id, 2, kT0 + 1))).ok());
+    EXPECT_TRUE((co_await l.vote(MakeVote(Key(2), id, 3, kT0 + 2))).ok());
+  }(observed));
+  EXPECT_EQ(observer.committed, 3);
+  EXPECT_EQ(observer.adds, 3) << "(+1, +2e6), then (0, +1e6)";
+  EXPECT_EQ(observer.tally_reads, 0) << "a vote never reads the tally";
+  EXPECT_EQ(observer.tally_writes, 0);
+}
+
 // --- Known bugs ---
 
 TEST(LedgerBug, VoteTallyRmwLosesConcurrentUpdates) {
