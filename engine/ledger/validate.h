@@ -4,14 +4,14 @@
 //
 // Each function returns Ok or the FIRST failing rule as InvalidArgument with a message naming the
 // field ("assertion subject: ..."). Checks, in order:
-//   key lengths (agent/voter/signer kPublicKeyBytes), signature length (kSignatureBytes),
-//   text fields: valid UTF-8 (no overlongs, surrogates or code points above U+10FFFF), no NUL,
-//   length bounds (subject 1..kSubjectBytesMax, predicate 1..kPredicateBytesMax, object text
-//   0..kTextBytesMax); a Reference / parent / voted assertion id is kIdBytes; a number object is
-//   finite; confidence finite and in [0, 1]; weight finite and in [kWeightMin, kWeightMax];
-//   timestamps in [kTimestampMinUs, kTimestampMaxUs); a retraction's kind is known; then the
-//   signature over SignedForm (the last and costliest check, so that garbage is refused before any
-//   crypto).
+//   key length (agent/voter/signer kPublicKeyBytes); text fields: valid UTF-8 (no overlongs,
+//   surrogates or code points above U+10FFFF), no NUL, length bounds (subject
+//   1..kSubjectBytesMax, predicate 1..kPredicateBytesMax, object text 0..kTextBytesMax); a
+//   Reference / parent / voted or retracted assertion id is kIdBytes; a number object is finite;
+//   confidence finite and in [0, 1]; weight finite and in [kWeightMin, kWeightMax]; timestamps
+//   in [kTimestampMinUs, kTimestampMaxUs); a retraction's kind is known; then the signature's
+//   length (kSignatureBytes) and the signature over SignedForm (last and costliest, so garbage
+//   is refused before any crypto).
 // Signature verification is CPU work: callers in the engine run these through
 // Scheduler::blocking (DESIGN.md section 7).
 #pragma once
