@@ -84,6 +84,46 @@ Task<Result<std::string>> Queue::enqueue(std::string name, std::string payload) 
   co_return id;
 }
 
+Task<Result<Queue::Take>> Queue::TakeItem(txn::Transaction& t, const std::string& name,
+                                          const std::string& index_key, int64_t now, Duration lease,
+                                          MonoTime expires, std::optional<Claim>& claimed) {
+  const std::string id = IdOf(index_key);
+  // Under the known bug this read is blind too: the item is taken without reading it.
+  Result<std::optional<std::string>> raw = std::optional<std::string>{};
+  if (KILN_BUG(claim_without_conflict)) {
+    Result<std::unique_ptr<txn::Transaction>> peek = co_await txns_.begin(observer_);
+    if (!peek.ok()) co_return peek.status();
+    raw = co_await (*peek)->get(ItemKey(name, id));
+  } else {
+    raw = co_await t.get(ItemKey(name, id));
+  }
+  if (!raw.ok()) co_return raw.status();
+  if (!raw->has_value()) co_return Status::Corruption("queue: an index entry for a missing item");
+  Result<Item> item = DecodeItem(**raw);
+  if (!item.ok()) co_return item.status();
+  const bool hidden = !item->leased && item->visible_epoch == epoch_ && item->visible_at_us > now;
+  if (hidden) co_return Take::kHidden;  // Backing off after a nack.
+  if (Status d = t.del(index_key); !d.ok()) co_return d;
+  ++item->attempts;
+  if (item->attempts > options_.attempts_max) {
+    item->leased = false;
+    if (Status d = t.del(ItemKey(name, id)); !d.ok()) co_return d;
+    if (Status p = t.put(DeadKey(name, id), EncodeItem(*item)); !p.ok()) co_return p;
+    co_return Take::kDead;
+  }
+  item->leased = true;
+  item->token = random_.next_u64() | 1;  // Never 0.
+  item->lease_epoch = epoch_;
+  item->lease_expiry_us = now + lease.count();
+  if (Status p = t.put(ItemKey(name, id), EncodeItem(*item)); !p.ok()) co_return p;
+  if (Status p = t.put(LeaseKey(name, epoch_, item->lease_expiry_us, id), ""); !p.ok()) {
+    co_return p;
+  }
+  claimed = Claim{id, item->payload, item->token, item->attempts, expires};
+  assert(claimed->attempt >= 1 && claimed->attempt <= options_.attempts_max);
+  co_return Take::kTaken;
+}
+
 Task<Result<std::optional<Claim>>> Queue::claim(std::string name, Duration lease) {
   if (Status s = ValidateName(name); !s.ok()) co_return s;
   if (lease.count() <= 0) co_return Status::InvalidArgument("queue: a lease must be positive");
@@ -92,68 +132,45 @@ Task<Result<std::optional<Claim>>> Queue::claim(std::string name, Duration lease
   Status s = co_await Run([self, &name, lease, &claimed](txn::Transaction& t) -> Task<Status> {
     claimed.reset();
     const int64_t now = self->now_us();
+    // What the worker is told: when the lease expires, measured from the same instant as the
+    // expiry the queue enforces (a later instant would tell the worker its lease lasts longer
+    // than it does, and a second worker could be handed the item while the first still thinks
+    // it holds it: found by the queue scenario, seeds 1167 and 1616).
+    const MonoTime expires = self->clock_.monotonic_now() + lease;
     const std::string prefix = Prefix(name);
-    // Candidates: an expired lease first (the oldest expiry), else the oldest visible ready item.
-    std::vector<std::pair<std::string, std::string>> candidates;  // (index key, id)
+    // Expired leases first, the earliest expiry first (an older epoch's first: all of those
+    // expired), one at a time: after one is dead-lettered, its index key is deleted in this
+    // transaction and the same scan finds the next. A dead letter never ends the search.
     const std::string leases = prefix + "l/";
-    Result<kv::KeyValues> expired =
-        co_await t.scan_range(leases, leases + BigEndian64(self->epoch_) + BigEndian64(now + 1), 1);
-    if (!expired.ok()) co_return expired.status();
-    for (const auto& [k, v] : *expired) candidates.emplace_back(k, IdOf(k));
-    if (candidates.empty()) {
-      const std::string ready = prefix + "r/";
-      Result<kv::KeyValues> rows = kv::KeyValues{};
-      if (KILN_BUG(claim_without_conflict)) {
-        // Wrong: found outside the transaction, so its read set does not hold it.
-        Result<std::unique_ptr<txn::Transaction>> peek =
-            co_await self->txns_.begin(self->observer_);
-        if (!peek.ok()) co_return peek.status();
-        rows = co_await (*peek)->scan_range(ready, PrefixEnd(ready), self->options_.claim_scan_max);
-      } else {
-        rows = co_await t.scan_range(ready, PrefixEnd(ready), self->options_.claim_scan_max);
-      }
-      if (!rows.ok()) co_return rows.status();
-      for (const auto& [k, v] : *rows) candidates.emplace_back(k, IdOf(k));
+    const std::string expired_end = leases + BigEndian64(self->epoch_) + BigEndian64(now + 1);
+    for (size_t looked = 0; looked < self->options_.claim_scan_max; ++looked) {
+      Result<kv::KeyValues> expired = co_await t.scan_range(leases, expired_end, 1);
+      if (!expired.ok()) co_return expired.status();
+      if (expired->empty()) break;
+      Result<Take> took =
+          co_await self->TakeItem(t, name, expired->front().first, now, lease, expires, claimed);
+      if (!took.ok()) co_return took.status();
+      if (*took == Take::kTaken) co_return Status::Ok();
+      // kDead: look on. kHidden cannot be (an item in the lease index is leased, and a leased
+      // item is never hidden); if it were, the same scan would find it again: stop.
+      if (*took == Take::kHidden) break;
     }
-    for (const auto& [index_key, id] : candidates) {
-      // Under the known bug this read is blind too: the item is taken without reading it.
-      Result<std::optional<std::string>> raw = std::optional<std::string>{};
-      if (KILN_BUG(claim_without_conflict)) {
-        Result<std::unique_ptr<txn::Transaction>> peek =
-            co_await self->txns_.begin(self->observer_);
-        if (!peek.ok()) co_return peek.status();
-        raw = co_await (*peek)->get(ItemKey(name, id));
-      } else {
-        raw = co_await t.get(ItemKey(name, id));
-      }
-      if (!raw.ok()) co_return raw.status();
-      if (!raw->has_value()) {
-        co_return Status::Corruption("queue: an index entry for a missing item");
-      }
-      Result<Item> item = DecodeItem(**raw);
-      if (!item.ok()) co_return item.status();
-      const bool hidden =
-          !item->leased && item->visible_epoch == self->epoch_ && item->visible_at_us > now;
-      if (hidden) continue;  // Backing off after a nack.
-      if (Status d = t.del(index_key); !d.ok()) co_return d;
-      ++item->attempts;
-      if (item->attempts > self->options_.attempts_max) {  // Dead letter; look further.
-        item->leased = false;
-        if (Status d = t.del(ItemKey(name, id)); !d.ok()) co_return d;
-        if (Status p = t.put(DeadKey(name, id), EncodeItem(*item)); !p.ok()) co_return p;
-        continue;
-      }
-      item->leased = true;
-      item->token = self->random_.next_u64() | 1;  // Never 0.
-      item->lease_epoch = self->epoch_;
-      item->lease_expiry_us = now + lease.count();
-      if (Status p = t.put(ItemKey(name, id), EncodeItem(*item)); !p.ok()) co_return p;
-      if (Status p = t.put(LeaseKey(name, self->epoch_, item->lease_expiry_us, id), ""); !p.ok()) {
-        co_return p;
-      }
-      claimed = Claim{id, item->payload, item->token, item->attempts,
-                      self->clock_.monotonic_now() + lease};
-      break;
+    // Then the oldest ready items that no nack's backoff hides.
+    const std::string ready = prefix + "r/";
+    Result<kv::KeyValues> rows = kv::KeyValues{};
+    if (KILN_BUG(claim_without_conflict)) {
+      // Wrong: found outside the transaction, so its read set does not hold it.
+      Result<std::unique_ptr<txn::Transaction>> peek = co_await self->txns_.begin(self->observer_);
+      if (!peek.ok()) co_return peek.status();
+      rows = co_await (*peek)->scan_range(ready, PrefixEnd(ready), self->options_.claim_scan_max);
+    } else {
+      rows = co_await t.scan_range(ready, PrefixEnd(ready), self->options_.claim_scan_max);
+    }
+    if (!rows.ok()) co_return rows.status();
+    for (const auto& [index_key, value] : *rows) {
+      Result<Take> took = co_await self->TakeItem(t, name, index_key, now, lease, expires, claimed);
+      if (!took.ok()) co_return took.status();
+      if (*took == Take::kTaken) break;
     }
     co_return Status::Ok();
   });

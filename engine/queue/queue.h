@@ -3,12 +3,14 @@
 //
 // Contract:
 // - enqueue(name, payload) adds an item; ids are unique and increase in enqueue order.
-// - claim(name, lease) hands out the oldest item that is visible (not leased, or whose lease
-//   expired; not hidden by a nack's backoff) with a fresh lease: a token and an expiry
-//   `lease` from now on the monotonic clock. No item is ever handed to two live leases: a claim
-//   reads what it takes, so two claims of one item conflict and one retries. An item claimed
-//   more than `attempts_max` times goes to the dead letters instead (never before).
-//   nullopt when nothing is visible.
+// - claim(name, lease) hands out a visible item with a fresh lease: a token and an expiry
+//   `lease` from now on the monotonic clock. Visible: leased with a lease that expired (these
+//   first, the earliest expiry first; a lease of an older epoch before any of this one's), or
+//   ready (then the oldest, in enqueue order) and not hidden by a nack's backoff. No item is
+//   ever handed to two live leases: a claim reads what it takes, so two claims of one item
+//   conflict and one retries. An item claimed more than `attempts_max` times goes to the dead
+//   letters instead (never before), and the claim looks on. nullopt when nothing is visible
+//   (among the first `claim_scan_max` expired leases and ready items).
 // - ack(name, id, token) completes the item (removes it). nack(name, id, token) hands it back,
 //   hidden for a backoff that doubles per attempt. Both reject a token that is not the item's
 //   current lease (stale: it expired and was claimed again; foreign: never its token) or whose
@@ -41,7 +43,7 @@ struct QueueOptions {
   Duration nack_backoff_first = Duration(10'000);  // Hidden after the first nack; doubles.
   Duration nack_backoff_max = Duration(10'000'000);
   size_t payload_bytes_max = 64 << 10;
-  size_t claim_scan_max = 64;  // Ready items a claim looks past (hidden by backoff) at most.
+  size_t claim_scan_max = 64;  // Expired leases, and ready items, one claim looks at (each).
 };
 
 struct Claim {
@@ -49,7 +51,7 @@ struct Claim {
   std::string payload;
   uint64_t token = 0;
   uint32_t attempt = 0;  // 1 for the first claim.
-  MonoTime expires;
+  MonoTime expires;      // When the lease ends, exactly as the queue enforces it (monotonic).
 };
 
 struct QueueStats {
@@ -99,6 +101,14 @@ class Queue {
   // error).
   Task<Result<Item>> LoadLeased(txn::Transaction& t, const std::string& name, const std::string& id,
                                 uint64_t token) const;
+  enum class Take : uint8_t { kTaken, kHidden, kDead };
+  // In `t`, takes the item of the ready or lease index entry `index_key` for a lease of `lease`
+  // from `now` (now_us()), and sets `claimed` (with `expires`: the same instant + lease, on the
+  // monotonic clock): kTaken. kHidden if a nack's backoff hides it (nothing changes); kDead if
+  // that would be a claim past attempts_max: it became a dead letter instead.
+  Task<Result<Take>> TakeItem(txn::Transaction& t, const std::string& name,
+                              const std::string& index_key, int64_t now, Duration lease,
+                              MonoTime expires, std::optional<Claim>& claimed);
   // Runs `body` in a transaction, retrying Conflicts (txn::RunTransaction).
   Task<Status> Run(std::function<Task<Status>(txn::Transaction&)> body);
   // Up to `limit` ready ("r/") or dead ("d/") items, oldest first, in one read-only

@@ -124,6 +124,35 @@ TEST(SpineRegressions, Seed5MisdirectedLastBatchWasTakenForATornTail) {
   EXPECT_TRUE(r->ok) << r->property << ": " << r->message;
 }
 
+// A claim told its worker a lease expiry later than the one the queue enforced (measured after
+// the claim's reads instead of when it read the clock), so another worker was handed the item
+// while the first still held it by its own account ("the first has 60us left").
+TEST(QueueRegressions, Seed1167AClaimReportedALaterExpiryThanItEnforced) {
+  RunOptions o;
+  o.scenario = "queue";
+  o.seed = 1167;
+  o.faults =
+      "crash=23.341452203809137,lost,torn,full=2.9427641862638931,io-write=0.006111754857723418,"
+      "io-sync=0.0020089312299695419,io-meta=0.0032585377836176167,slow=0.0044932706519730968";
+  o.params = {{"clients", 5}, {"lease_us", 30000}, {"ops", 200}};
+  auto r = RunScenario(o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->ok) << r->property << ": " << r->message;
+}
+
+TEST(QueueRegressions, Seed1616AClaimReportedALaterExpiryThanItEnforced) {
+  RunOptions o;
+  o.scenario = "queue";
+  o.seed = 1616;
+  o.faults =
+      "lost,torn,full=2.082379631514232,io-write=0.0017655525976923523,"
+      "clock-jump=2.3529567330286953";
+  o.params = {{"clients", 7}, {"lease_us", 30000}, {"ops", 200}};
+  auto r = RunScenario(o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->ok) << r->property << ": " << r->message;
+}
+
 // The queue's transactions are in the history (TxnScenario::recorder), so the serializability
 // checker judges them: an engine bug that only it sees (a claim's scan of the ready index that
 // misses a concurrent enqueue: a phantom) fails the queue scenario as "serializability".
