@@ -5,8 +5,7 @@
 // 26/60, partial-record-kept 27/40, sync-retried 32/40, trust-page-cache 29/40, ioerror-as-eof
 // 31/40, applied-lsn-separate 32/40; so 10 seeds leave room for the scenario to change. The
 // arena's (2026-12-07, seeds 1..20): ledger-vote-tally-rmw 20/20, ledger-sig-form-mismatch 19/20,
-// ledger-confidence-unchecked 16/20; ledger-hash-failure-zero-id needs its BUGGIFY site, which a
-// seed enables with probability 1/4 even with BUGGIFY on (seeds 7 and 10 of 1..10).
+// ledger-confidence-unchecked 16/20, ledger-hash-failure-zero-id 20/20.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -23,13 +22,12 @@ namespace {
 constexpr uint64_t kSeeds = 10;
 
 RunReport RunSeed(const std::string& scenario, uint64_t seed, const std::string& faults,
-                  std::vector<std::string> bugs, BuggifyMode buggify = BuggifyMode::kSwarm) {
+                  std::vector<std::string> bugs) {
   RunOptions o;
   o.scenario = scenario;
   o.seed = seed;
   o.faults = faults;
   o.bugs = std::move(bugs);
-  o.buggify = buggify;
   auto r = RunScenario(o);
   EXPECT_TRUE(r.ok()) << r.status().ToString();
   return r.ok() ? std::move(*r) : RunReport{};
@@ -39,8 +37,6 @@ struct BugCase {
   const char* scenario;
   const char* bug;
   const char* faults;  // A plan that gives the bug its chance.
-  // For a bug that only a BUGGIFY path reaches: kOn runs every seed with BUGGIFY active.
-  BuggifyMode buggify = BuggifyMode::kSwarm;
 };
 
 void PrintTo(const BugCase& c, std::ostream* os) {
@@ -54,12 +50,12 @@ TEST_P(KnownBugs, CaughtWithinTheStatedSeedsAndTheCorrectEnginePassesThem) {
   uint64_t caught = 0;
   std::string first;
   for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
-    RunReport buggy = RunSeed(c.scenario, seed, c.faults, {c.bug}, c.buggify);
+    RunReport buggy = RunSeed(c.scenario, seed, c.faults, {c.bug});
     if (!buggy.ok) {
       if (caught++ == 0)
         first = buggy.property + ": " + buggy.message + "\n" + buggy.replay_command;
     }
-    RunReport correct = RunSeed(c.scenario, seed, c.faults, {}, c.buggify);
+    RunReport correct = RunSeed(c.scenario, seed, c.faults, {});
     EXPECT_TRUE(correct.ok) << "the correct engine fails seed " << seed << ": " << correct.property
                             << ": " << correct.message << "\n"
                             << correct.replay_command;
@@ -87,8 +83,7 @@ const BugCase kCases[] = {
     {"arena", "ledger-vote-tally-rmw", "swarm"},
     {"arena", "ledger-sig-form-mismatch", "swarm"},
     {"arena", "ledger-confidence-unchecked", "swarm"},
-    // Only a failed hash reaches the bug, and only the store's BUGGIFY site fails it.
-    {"arena", "ledger-hash-failure-zero-id", "swarm", BuggifyMode::kOn},
+    {"arena", "ledger-hash-failure-zero-id", "swarm"},
 };
 
 INSTANTIATE_TEST_SUITE_P(All, KnownBugs, ::testing::ValuesIn(kCases),
