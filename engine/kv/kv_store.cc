@@ -82,6 +82,7 @@ class KvStoreImpl final : public KvStore {
   }
   Task<Status> checkpoint() override;
   Task<Status> close() override;
+  const ManifestTrim& manifest_trim() const override { return manifest_trim_; }
 
  private:
   // Counts a public call in flight, so close() can wait for it.
@@ -123,6 +124,7 @@ class KvStoreImpl final : public KvStore {
   LevelDbHost& host_;
   KvOptions options_;
   std::unique_ptr<leveldb::DB> db_;
+  ManifestTrim manifest_trim_;
   std::unique_ptr<wal::Wal> wal_;
   std::unique_ptr<ApplyWorker> worker_;
   wal::Lsn acked_lsn_ = 0;  // The newest LSN write() acknowledged.
@@ -248,8 +250,13 @@ Task<Status> KvStoreImpl::OpenDb() {
   options.create_if_missing = true;
   const std::string path = options_.dir + "/db";
   leveldb::DB* raw = nullptr;
-  const leveldb::Status s = co_await scheduler_.blocking(
-      [&options, &path, &raw] { return leveldb::DB::Open(options, path, &raw); });
+  ManifestTrim* trim = &manifest_trim_;
+  const leveldb::Status s = co_await scheduler_.blocking([&options, &path, &raw, trim] {
+    // LevelDB finding 9 (docs/fault-model.md): a torn last MANIFEST record would make it refuse.
+    leveldb::Status trimmed = TrimTornManifestTail(options.env, path, trim);
+    if (!trimmed.ok()) return trimmed;
+    return leveldb::DB::Open(options, path, &raw);
+  });
   db_.reset(raw);
   co_return FromLevelDb(s, "kv open: open LevelDB " + path);
 }

@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/kv/manifest_trim.h"
 #include "engine/runtime/filesystem.h"
 #include "engine/runtime/leveldb_host.h"
 #include "engine/runtime/result.h"
@@ -120,6 +121,10 @@ class KvStore {
   // A synced checkpoint now; then log segments wholly below it are deleted.
   virtual Task<Status> checkpoint() = 0;
   virtual Task<Status> close() = 0;
+
+  // What Open did to LevelDB's MANIFEST before opening it: a torn last record (an edit whose sync
+  // never completed) is cut off, since LevelDB would refuse to open over it (manifest_trim.h).
+  virtual const ManifestTrim& manifest_trim() const = 0;
 };
 
 }  // namespace kiln::kv
