@@ -2,6 +2,7 @@
 
 #include <cassert>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <utility>
@@ -85,7 +86,13 @@ class SlotSearch {
     }
   }
 
-  bool Reachable() { return Visit(0, -1); }
+  // Whether some order ends in the slot's final state; nullopt if the search gave up after
+  // kSlotStatesMax states (the caller then checks only the necessary conditions).
+  std::optional<bool> Reachable() {
+    const bool found = Visit(0, -1);
+    if (exhausted_) return std::nullopt;
+    return found;
+  }
 
  private:
   // The state after op `i` meets `state` (-1: empty slot): the new state, or -2 if refused.
@@ -111,7 +118,11 @@ class SlotSearch {
   }
 
   bool Visit(uint32_t done, int state) {
-    if (!seen_.insert({done, state}).second) return false;
+    if (exhausted_ || !seen_.insert({done, state}).second) return false;
+    if (seen_.size() > kSlotStatesMax) {
+      exhausted_ = true;
+      return false;
+    }
     if (done == (1u << n_) - 1) return Final(state);
     for (size_t i = 0; i < n_; ++i) {
       if ((done >> i) & 1u || (before_[i] & ~done) != 0) continue;
@@ -131,6 +142,7 @@ class SlotSearch {
   size_t n_;
   std::vector<uint32_t> before_;  // Ops that must precede each (acknowledged before it began).
   std::set<std::pair<uint32_t, int>> seen_;
+  bool exhausted_ = false;
 };
 
 std::string DescribeSlot(const Slot& slot) {
@@ -193,8 +205,9 @@ Status CheckSlots(const std::vector<LedgerOp>& ops, const LedgerScan& scan) {
                     " is no valid submission that was acknowledged or is in doubt; " +
                     DescribeSlot(slot));
     }
-    const bool consistent =
-        slot.ops.size() <= kSlotOpsSearchMax ? SlotSearch(slot).Reachable() : SlotPlausible(slot);
+    std::optional<bool> reachable;
+    if (slot.ops.size() <= kSlotOpsSearchMax) reachable = SlotSearch(slot).Reachable();
+    const bool consistent = reachable.has_value() ? *reachable : SlotPlausible(slot);
     if (!consistent) {
       return Broken(where +
                     ": no order of its submissions ends there (an acknowledged vote or "

@@ -20,7 +20,9 @@
 //     acknowledged assertion retraction holds; each (assertion, voter) vote slot ends in a state
 //     that some order of its submissions reaches: the acknowledged ones all applied (Ok in the
 //     state they met), those in doubt applied or not, one acknowledged before another was invoked
-//     ordered first (a brute-force search over orders, for slots of at most kSlotOpsSearchMax).
+//     ordered first (a brute-force search over orders, for slots of at most kSlotOpsSearchMax
+//     submissions and kSlotStatesMax search states; beyond, only the necessary conditions: the
+//     final state is one of them and no acknowledged vote is newer).
 //   The slot rules (engine/ledger/ledger.h): a vote replaces the slot if the slot is empty or
 //   older; the exact standing vote again is Ok and changes nothing; a withdrawal replaces a
 //   standing vote older than it, is Ok and changes nothing on a withdrawn slot, and is NotFound on
@@ -95,6 +97,7 @@ class LedgerHistory {
 Status CheckOutcome(const LedgerOp& op);
 
 inline constexpr size_t kSlotOpsSearchMax = 16;
+inline constexpr size_t kSlotStatesMax = 100'000;
 
 // The final scan against the history (see the file comment). Ok, or Corruption saying what broke.
 Status CheckLedgerHistory(const LedgerHistory& history, const ledger::LedgerScan& scan);
