@@ -106,7 +106,9 @@ class SlotSearch {
     }
     if (state < 0) return -2;  // Nothing to withdraw: NotFound.
     const LedgerOp& cur = *slot_.ops[static_cast<size_t>(state)];
-    if (cur.kind != Kind::kVote) return state;  // Withdrawn already: Ok, no change.
+    if (cur.kind != Kind::kVote) {  // Withdrawn already: Ok; a newer withdrawal replaces it.
+      return TimestampOf(op) > TimestampOf(cur) ? static_cast<int>(i) : state;
+    }
     return TimestampOf(op) > TimestampOf(cur) ? static_cast<int>(i) : -2;
   }
 
@@ -161,13 +163,14 @@ std::string DescribeSlot(const Slot& slot) {
 }
 
 // Necessary conditions only, for slots too big to search: the final state is one of the
-// submissions and no acknowledged vote is newer than it.
+// submissions and no acknowledged vote or withdrawal is newer than it (each one that applied
+// left the slot at least that new).
 bool SlotPlausible(const Slot& slot) {
   int64_t final_ts = INT64_MIN;
   if (slot.standing != nullptr) final_ts = slot.standing->body.timestamp_us;
   if (slot.withdrawn != nullptr) final_ts = slot.withdrawn->body.timestamp_us;
   for (const LedgerOp* op : slot.ops) {
-    if (op->acked() && op->kind == Kind::kVote && op->vote.body.timestamp_us > final_ts) {
+    if (op->acked() && TimestampOf(*op) > final_ts) {
       return false;
     }
   }

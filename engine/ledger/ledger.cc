@@ -226,7 +226,17 @@ Task<Status> RetractVoteTxn(Transaction& t, const Retraction& retraction) {
     co_return Status::NotFound("retraction: the signer has no vote on assertion " + Hex(id));
   }
   const VoteSlot& current = **slot;
-  if (!current.standing.has_value()) co_return Status::Ok();  // Already withdrawn.
+  if (!current.standing.has_value()) {
+    // Already withdrawn: Ok. A newer withdrawal moves the slot's time forward, so a vote the
+    // voter signed before it, delivered late, is refused (the voter's last word stands).
+    if (current.withdrawal.has_value() &&
+        retraction.body.timestamp_us <= current.withdrawal->body.timestamp_us) {
+      co_return Status::Ok();
+    }
+    Result<std::string> value = EncodeVoteSlot(VoteSlot{std::nullopt, retraction});
+    if (!value.ok()) co_return value.status();
+    co_return t.put(key, *value);
+  }
   if (retraction.body.timestamp_us <= current.standing->body.timestamp_us) {
     co_return Status::InvalidArgument(
         "retraction timestamp: " + std::to_string(retraction.body.timestamp_us) +

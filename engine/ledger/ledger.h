@@ -20,7 +20,8 @@
 //   leaves the lenses (retracted flag); retracting again is Ok. Of a vote, only by the voter
 //   (the slot is keyed by the signer, so a foreign key finds no vote: NotFound), and only if
 //   newer than the standing vote (InvalidArgument); the tally drops the vote in the same
-//   transaction; withdrawing an already withdrawn vote again is Ok.
+//   transaction; withdrawing an already withdrawn vote again is Ok, and a newer withdrawal
+//   moves the slot's time forward (a vote signed before it, delivered late, is refused).
 // - Every failure stores nothing. Validation errors are InvalidArgument naming the field;
 //   missing records NotFound; errors of the store pass through (Unknown: the change may or may
 //   not have happened, never "failed"); Conflicts are retried (txn::RunTransaction) and surface
@@ -91,9 +92,12 @@ struct LedgerScan {
 // hash of its body; every assertion has its three index entries and every index entry points at
 // a stored assertion with those fields; each tally equals the recount of its standing votes
 // (count and sum of WeightMicros); every standing vote and vote withdrawal is for a stored
-// assertion, by the key it is filed under, and validly signed; every parent exists, is by the
-// same agent, and has its supersedes entry, and every supersedes entry matches a child's parent;
-// superseded/retracted flags agree with those entries; no orphan tallies. Ok or Corruption.
+// assertion and filed under its own (assertion, voter) key; every parent exists and is by the
+// same agent, and every supersedes entry matches a child's parent; retractions are by the
+// assertion's agent; no orphan tallies. Ok or Corruption. Structural only: signatures and ranges
+// are not re-validated (under a validation bug the engine's validator shares it; a scenario
+// checks stored records against its own reference), and the retracted/superseded flags are
+// derived from the entries when the scan is built.
 Status CheckScan(const LedgerScan& scan);
 
 class Ledger {

@@ -371,6 +371,32 @@ Tally ExpectedTally(int voters) {
   return t;
 }
 
+// The voter's last word stands: a vote signed between two withdrawals and delivered after the
+// second is refused (a second withdrawal moves the slot's time forward).
+TEST(Ledger, ANewerWithdrawalRefusesAVoteSignedBeforeIt) {
+  LedgerRig r;
+  r.rig.Run([](Ledger& l, txn::TxnStore& txns) -> Task<void> {
+    const KeyPair voter = Key(2);
+    const AssertionId id = co_await Submit(l, MakeAssertion(Key(1), "s", "p", 1.0, kT0));
+    EXPECT_TRUE((co_await l.vote(MakeVote(voter, id, 3, kT0 + 1))).ok());
+    EXPECT_TRUE(
+        (co_await l.retract(MakeRetraction(voter, RetractionBody::Kind::kVote, id, kT0 + 2))).ok());
+    EXPECT_TRUE(
+        (co_await l.retract(MakeRetraction(voter, RetractionBody::Kind::kVote, id, kT0 + 4))).ok());
+    const kv::KeyValues before = co_await RawRows(txns);
+    EXPECT_TRUE(
+        (co_await l.retract(MakeRetraction(voter, RetractionBody::Kind::kVote, id, kT0 + 3))).ok())
+        << "an older withdrawal of a withdrawn vote is Ok";
+    Status late = co_await l.vote(MakeVote(voter, id, 5, kT0 + 3));
+    EXPECT_TRUE(late.IsInvalidArgument()) << late.ToString();
+    EXPECT_EQ(co_await RawRows(txns), before) << "neither changed anything";
+    EXPECT_EQ(*(co_await l.tally(id)), (Tally{0, 0}));
+    EXPECT_TRUE((co_await l.vote(MakeVote(voter, id, 5, kT0 + 5))).ok());
+    EXPECT_EQ(*(co_await l.tally(id)), (Tally{1, 5'000'000}));
+    co_await CheckedScan(l);
+  }(*r.ledger, *r.txns));
+}
+
 TEST(Ledger, TalliesAreExactUnderManyConcurrentVoters) {
   constexpr int kVoters = 40;
   LedgerRig r;

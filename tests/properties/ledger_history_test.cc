@@ -219,9 +219,9 @@ TEST_F(LedgerHistoryCheck, AnOrderRealTimeForbidsFails) {
   EXPECT_NE(Check().find("no order of its submissions"), std::string::npos) << Check();
 }
 
-// The store's contract: withdrawing a withdrawn vote is Ok and changes nothing, so a vote older
-// than the second withdrawal but newer than the first may stand after both.
-TEST_F(LedgerHistoryCheck, NoOpWithdrawalThenAnOlderVotePasses) {
+// The store's contract: withdrawing a withdrawn vote is Ok, and a newer withdrawal moves the
+// slot's time forward, so a vote older than the second withdrawal cannot stand after both.
+TEST_F(LedgerHistoryCheck, AVoteOlderThanTheLastWithdrawalStandingFails) {
   const Vote v1 = MakeVote(bob, id, 1.0, kT0 + 1);
   const Retraction w1 = MakeRetraction(bob, RetractionBody::Kind::kVote, id, kT0 + 2);
   const Retraction w2 = MakeRetraction(bob, RetractionBody::Kind::kVote, id, kT0 + 9);
@@ -231,7 +231,21 @@ TEST_F(LedgerHistoryCheck, NoOpWithdrawalThenAnOlderVotePasses) {
   h.retraction(w2);
   h.vote(v3);
   scan.votes.push_back(v3);
+  EXPECT_NE(Check().find("no order of its submissions"), std::string::npos) << Check();
+}
+
+TEST_F(LedgerHistoryCheck, TheLastWithdrawalStandsAfterTwo) {
+  const Vote v1 = MakeVote(bob, id, 1.0, kT0 + 1);
+  const Retraction w1 = MakeRetraction(bob, RetractionBody::Kind::kVote, id, kT0 + 2);
+  const Retraction w2 = MakeRetraction(bob, RetractionBody::Kind::kVote, id, kT0 + 9);
+  h.vote(v1);
+  h.retraction(w1);
+  h.retraction(w2);
+  scan.withdrawn_votes.push_back(w2);
   EXPECT_EQ(Check(), "");
+  scan.withdrawn_votes.back() = w1;
+  EXPECT_NE(Check().find("no order of its submissions"), std::string::npos)
+      << "the older withdrawal left standing: " << Check();
 }
 
 TEST_F(LedgerHistoryCheck, AcknowledgedRetractionMustHold) {
