@@ -4,6 +4,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <bit>
 #include <cassert>
@@ -80,6 +81,14 @@ uint64_t LatencyHistogram::Middle(size_t i) {
   const int shift = static_cast<int>(i >> kSubBits) - 1;
   const uint64_t lower = (128 + (i & 127)) << shift;
   return lower + (uint64_t{1} << shift) / 2;
+}
+
+void AddLatencyJson(nlohmann::json& j, const std::string& name, const LatencyHistogram& h) {
+  j[name + "_ms_p50"] = h.quantile_ms(0.50);
+  j[name + "_ms_p99"] = h.quantile_ms(0.99);
+  j[name + "_ms_p999"] = h.quantile_ms(0.999);
+  j[name + "_ms_mean"] = h.mean_ms();
+  j[name + "_ms_max"] = h.max_ms();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -172,6 +181,62 @@ nlohmann::json BuildJson(const std::string& dir) {
   j["hardware_threads"] = std::thread::hardware_concurrency();
   j["dir"] = dir;
   j["fs_type"] = FsType(dir);
+  return j;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The options every program takes.
+
+void AddRunOptions(CLI::App& app, RunOptions& o, const std::string& seed_help) {
+  app.add_option("--seconds", o.seconds, "measured window per run")
+      ->check(CLI::Range(0.01, 600.0))
+      ->capture_default_str();
+  app.add_option("--warmup-seconds", o.warmup_seconds, "unmeasured start of each run")
+      ->check(CLI::Range(0.0, 600.0))
+      ->capture_default_str();
+  app.add_option("--dir", o.dir, "parent of the temporary directories ($TMPDIR or /tmp)")
+      ->check(CLI::ExistingDirectory)
+      ->capture_default_str();
+  app.add_option("--blocking-threads", o.blocking_threads, "the scheduler's blocking pool")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  app.add_option("--checkpoint-every-records", o.checkpoint_every_records,
+                 "KvOptions::checkpoint_every_records")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40))
+      ->capture_default_str();
+  app.add_option("--seed", o.seed, seed_help)->capture_default_str();
+  app.add_flag("--json", o.json, "one JSON object instead of the table");
+}
+
+std::optional<int> Parse(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+  return std::nullopt;
+}
+
+void PrintRunLine(const RunOptions& o) {
+  std::printf(
+      "# dir %s (%s), seconds %g, warmup_seconds %g, blocking_threads %zu, "
+      "checkpoint_every_records %llu, seed %llu\n",
+      o.dir.c_str(), FsType(o.dir).c_str(), o.seconds, o.warmup_seconds, o.blocking_threads,
+      static_cast<unsigned long long>(o.checkpoint_every_records),
+      static_cast<unsigned long long>(o.seed));
+}
+
+nlohmann::json RunJson(const RunOptions& o, const std::string& command) {
+  nlohmann::json j = BuildJson(o.dir);
+  j["seconds"] = o.seconds;
+  j["warmup_seconds"] = o.warmup_seconds;
+  j["blocking_threads"] = o.blocking_threads;
+  j["checkpoint_every_records"] = o.checkpoint_every_records;
+  j["seed"] = o.seed;
+  j["command"] = command;
   return j;
 }
 

@@ -1,7 +1,8 @@
 // What the plain-main() benchmarks on the production runtime share (kv_commit_bench.cc,
 // txn_bench.cc): steady_clock time and measured windows, a latency histogram with percentiles,
-// temporary directories, the production runtime and a KvStore on it, the build's identity and
-// the report's header lines, and how busy the rest of the machine was during a run.
+// temporary directories, the production runtime and a KvStore on it, the options every program
+// takes, the build's identity and the report's header lines, and how busy the rest of the machine
+// was during a run.
 // Nothing here is asserted: a slow machine only gets smaller numbers.
 #pragma once
 
@@ -9,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "engine/kv/kv_store.h"
@@ -19,6 +21,10 @@
 #include "engine/runtime/result.h"
 #include "engine/runtime/system_clock.h"
 #include "engine/runtime/task.h"
+
+namespace CLI {
+class App;
+}
 
 namespace kiln::bench {
 
@@ -51,6 +57,9 @@ class LatencyHistogram {
   uint64_t sum_ns_ = 0;
   uint64_t max_ns_ = 0;
 };
+
+// Adds `name`_ms_p50, _p99, _p999, _mean and _max of `h` to the JSON object `j`.
+void AddLatencyJson(nlohmann::json& j, const std::string& name, const LatencyHistogram& h);
 
 // The measured part of a run, in steady_clock nanoseconds.
 struct Window {
@@ -98,6 +107,33 @@ void PrintBuildLine();
 
 // The same facts for a JSON report, plus "dir" and its "fs_type".
 nlohmann::json BuildJson(const std::string& dir);
+
+// The options every plain-main benchmark on the production runtime takes, with their defaults.
+struct RunOptions {
+  std::string dir = DefaultParentDir();  // Parent of the temporary directories.
+  double seconds = 2.0;                  // Measured window of each run.
+  double warmup_seconds = 0.5;           // Unmeasured start of each run.
+  size_t blocking_threads = 2;           // AsioSchedulerOptions' default.
+  uint64_t checkpoint_every_records = kv::KvOptions{}.checkpoint_every_records;
+  uint64_t seed = 1;
+  bool json = false;  // One JSON object instead of the table.
+};
+
+// Adds --seconds, --warmup-seconds, --dir, --blocking-threads, --checkpoint-every-records,
+// --seed (`seed_help` says what it seeds) and --json to `app`, writing into `o`, whose values
+// are the defaults. `o` must outlive the parse.
+void AddRunOptions(CLI::App& app, RunOptions& o, const std::string& seed_help);
+
+// Parses argv into `app`'s options: nullopt to go on, else the exit status (0 after --help; 2
+// after a usage error, which CLI11 has printed).
+std::optional<int> Parse(CLI::App& app, int argc, char** argv);
+
+// "# dir D (its fs type), seconds S, warmup_seconds W, blocking_threads B,
+// checkpoint_every_records C, seed N", then a newline.
+void PrintRunLine(const RunOptions& o);
+
+// BuildJson(o.dir) with `o` and `command` added.
+nlohmann::json RunJson(const RunOptions& o, const std::string& command);
 
 // The production runtime, as a server would build it: the Asio scheduler, POSIX files, LevelDB's
 // default Env, the system clock. Destroyed in reverse order, the scheduler last.
